@@ -1,7 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { depthToGrey } from './depth.js';
 import { isDepthEncoding } from './encodings.js';
-import { ImageDecodeError } from './errors.js';
+import { ImageDecodeError, quoted } from './errors.js';
 import { checkDepthRange, checkDimensions, type DecodeOptions } from './options.js';
 import type { CompressedImageMessage, RgbImage } from './types.js';
 
@@ -31,7 +31,7 @@ export function parseCompressedFormat(format: string): CompressedFormat {
     if (codec !== 'png') {
       throw new ImageDecodeError(
         'unknown_encoding',
-        `CompressedImage format ${JSON.stringify(format)}: compressedDepth codec ${JSON.stringify(codec)} is not supported (only png)`,
+        `CompressedImage format ${quoted(format)}: compressedDepth codec ${quoted(codec)} is not supported (only png)`,
       );
     }
     return { originalEncoding, codec: 'png', depth: true };
@@ -41,7 +41,7 @@ export function parseCompressedFormat(format: string): CompressedFormat {
   if (codec === undefined) {
     throw new ImageDecodeError(
       'unknown_encoding',
-      `CompressedImage format ${JSON.stringify(format)}: codec ${JSON.stringify(first)} is not supported (jpeg, png)`,
+      `CompressedImage format ${quoted(format)}: codec ${quoted(first)} is not supported (jpeg, png)`,
     );
   }
   return { originalEncoding, codec, depth: originalIsDepth };
@@ -132,7 +132,7 @@ export async function decodeCompressedImage(
   options?: DecodeOptions,
 ): Promise<RgbImage> {
   const format = parseCompressedFormat(msg.format);
-  const what = `CompressedImage (format ${JSON.stringify(msg.format)})`;
+  const what = `CompressedImage (format ${quoted(msg.format)})`;
   if (format.depth) {
     if (options?.allowDepthAsImage !== true) {
       throw new ImageDecodeError(

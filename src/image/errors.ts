@@ -32,3 +32,12 @@ export class ImageDecodeError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * `text` as a JSON string literal for error messages, cut to about `max` characters so that a huge
+ * field (a megabyte "encoding") cannot make a huge log line.
+ */
+export function quoted(text: string, max = 60): string {
+  const json = JSON.stringify(text.length > max ? text.slice(0, max) : text);
+  return text.length > max ? `${json.slice(0, -1)}..." (${text.length} characters)` : json;
+}

@@ -1,5 +1,5 @@
 export type { CompressedImageMessage, ImageMessage, ModelImage, RgbImage } from './types.js';
-export { ImageDecodeError, type ImageErrorCode } from './errors.js';
+export { ImageDecodeError, quoted, type ImageErrorCode } from './errors.js';
 export type { DecodeOptions } from './options.js';
 export { decodeImage } from './raw.js';
 export {

@@ -1,6 +1,6 @@
 import { depthToGrey } from './depth.js';
 import { encodingInfo, supportedEncodings, type BayerPattern, type EncodingInfo } from './encodings.js';
-import { ImageDecodeError } from './errors.js';
+import { ImageDecodeError, quoted } from './errors.js';
 import { checkDepthRange, checkDimensions, type DecodeOptions } from './options.js';
 import type { ImageMessage, RgbImage } from './types.js';
 
@@ -16,7 +16,7 @@ export function decodeImage(msg: ImageMessage, options?: DecodeOptions): RgbImag
   if (info === undefined) {
     throw new ImageDecodeError(
       'unknown_encoding',
-      `unknown image encoding ${JSON.stringify(msg.encoding)} (supported: ${supportedEncodings.join(', ')})`,
+      `unknown image encoding ${quoted(msg.encoding)} (supported: ${supportedEncodings.join(', ')})`,
     );
   }
   const { width, height, step, data } = msg;

@@ -109,6 +109,7 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticArrayMessag
       { key: 'rate_hz', value: rate },
       { key: 'received', value: String(camera.received) },
       { key: 'rejected', value: String(camera.rejectedTotal) },
+      { key: 'rejected_at_decode', value: String(camera.rejectedAtDecode) },
       ...Object.entries(camera.rejected).map(([reason, n]) => ({
         key: `rejected.${reason}`,
         value: String(n),
@@ -260,6 +261,7 @@ function inferenceStatus(input: DiagnosticsInput): DiagnosticStatusMessage {
   ];
   for (const kind of KINDS) {
     values.push(
+      { key: `${kind}.scheduled`, value: String(inf.scheduled[kind]) },
       { key: `${kind}.completed`, value: String(inf.completed[kind]) },
       { key: `${kind}.failed`, value: String(inf.failed[kind]) },
       { key: `${kind}.timed_out`, value: String(inf.timedOut[kind]) },

@@ -7,6 +7,7 @@ import {
   parseCompressedFormat,
   supportedEncodings,
   ImageDecodeError,
+  quoted,
   type CompressedImageMessage,
   type ImageErrorCode,
   type ImageMessage,
@@ -72,11 +73,28 @@ function isObject(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null;
 }
 
-function describe(value: unknown): string {
+/**
+ * A primitive as text (cut to 60 characters), or what an object is. Never throws, whatever a
+ * client sends (`String()` of an object without prototype would).
+ */
+export function valueText(value: unknown): string {
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function')
+    return describeValue(value);
+  const text = String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}... (${text.length} characters)` : text;
+}
+
+/**
+ * A value for an error message: its type and (cut) value. Never throws, whatever the value
+ * (bigint, symbol, function, an object without prototype).
+ */
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  if (typeof value === 'string') return `string ${quoted(value)}`;
+  if (typeof value === 'function') return 'a function';
+  return `${typeof value} ${String(value)}`;
 }
 
 function field<T>(
@@ -90,7 +108,7 @@ function field<T>(
   if (!check(value)) {
     throw new NodeInputError(
       'bad_message',
-      `${what}: field '${key}' must be ${expected}, got ${describe(value)}`,
+      `${what}: field '${key}' must be ${expected}, got ${describeValue(value)}`,
     );
   }
   return value;
@@ -104,7 +122,7 @@ export function stampToNs(stamp: unknown, what: string): bigint {
   if (!isObject(stamp)) {
     throw new NodeInputError(
       'bad_stamp',
-      `${what}: header.stamp must be {sec, nanosec}, got ${describe(stamp)}`,
+      `${what}: header.stamp must be {sec, nanosec}, got ${describeValue(stamp)}`,
     );
   }
   const sec = stamp.sec;
@@ -120,7 +138,7 @@ export function stampToNs(stamp: unknown, what: string): bigint {
   ) {
     throw new NodeInputError(
       'bad_stamp',
-      `${what}: header.stamp {sec: ${String(sec)}, nanosec: ${String(nanosec)}} is not a valid time (sec >= 0, 0 <= nanosec < 1e9)`,
+      `${what}: header.stamp {sec: ${valueText(sec)}, nanosec: ${valueText(nanosec)}} is not a valid time (sec >= 0, 0 <= nanosec < 1e9)`,
     );
   }
   return BigInt(sec) * 1_000_000_000n + BigInt(nanosec);
@@ -129,13 +147,13 @@ export function stampToNs(stamp: unknown, what: string): bigint {
 function readHeader(message: Fields, what: string): { stamp: bigint; frameId: string } {
   const header = message.header;
   if (!isObject(header)) {
-    throw new NodeInputError('bad_message', `${what}: no header (got ${describe(header)})`);
+    throw new NodeInputError('bad_message', `${what}: no header (got ${describeValue(header)})`);
   }
   const frameId = header.frame_id ?? '';
   if (typeof frameId !== 'string') {
     throw new NodeInputError(
       'bad_message',
-      `${what}: header.frame_id must be a string, got ${describe(frameId)}`,
+      `${what}: header.frame_id must be a string, got ${describeValue(frameId)}`,
     );
   }
   return { stamp: stampToNs(header.stamp, what), frameId };
@@ -149,7 +167,7 @@ function bytesOf(message: Fields, what: string): Uint8Array {
   if (Array.isArray(data) && data.every((v) => typeof v === 'number')) return Uint8Array.from(data);
   throw new NodeInputError(
     'bad_message',
-    `${what}: field 'data' must be a byte array, got ${describe(data)}`,
+    `${what}: field 'data' must be a byte array, got ${describeValue(data)}`,
   );
 }
 
@@ -164,14 +182,14 @@ function checkRawImage(message: Fields, options: ImageCheckOptions, what: string
   if (typeof bigEndian !== 'number' && typeof bigEndian !== 'boolean') {
     throw new NodeInputError(
       'bad_message',
-      `${what}: field 'is_bigendian' must be a number or boolean, got ${describe(bigEndian)}`,
+      `${what}: field 'is_bigendian' must be a number or boolean, got ${describeValue(bigEndian)}`,
     );
   }
   const data = bytesOf(message, what);
   if (!knownEncodings.has(encoding.trim().toLowerCase())) {
     throw new NodeInputError(
       'unknown_encoding',
-      `${what}: unknown encoding ${JSON.stringify(encoding)} (supported: ${supportedEncodings.join(', ')})`,
+      `${what}: unknown encoding ${quoted(encoding)} (supported: ${supportedEncodings.join(', ')})`,
     );
   }
   if (isDepthEncoding(encoding) && !options.allowDepthAsImage) {
@@ -215,7 +233,7 @@ function checkCompressedImage(
   if (typeof format !== 'string') {
     throw new NodeInputError(
       'bad_message',
-      `${what}: field 'format' must be a string, got ${describe(format)}`,
+      `${what}: field 'format' must be a string, got ${describeValue(format)}`,
     );
   }
   const data = bytesOf(message, what);
@@ -229,7 +247,7 @@ function checkCompressedImage(
   if (parsed.depth && !options.allowDepthAsImage) {
     throw new NodeInputError(
       'depth_refused',
-      `${what}: format ${JSON.stringify(format)} is depth; set image.allow_depth_as_image to use it`,
+      `${what}: format ${quoted(format)} is depth; set image.allow_depth_as_image to use it`,
     );
   }
   if (data.length === 0) throw new NodeInputError('short_data', `${what}: data is empty`);
@@ -257,7 +275,7 @@ export function checkImageMessage(
 ): CheckedImage {
   const type = transport === 'raw' ? 'sensor_msgs/Image' : 'sensor_msgs/CompressedImage';
   if (!isObject(message)) {
-    throw new NodeInputError('bad_message', `${what}: expected a ${type}, got ${describe(message)}`);
+    throw new NodeInputError('bad_message', `${what}: expected a ${type}, got ${describeValue(message)}`);
   }
   if (transport === 'compressed' && message.encoding !== undefined && message.format === undefined) {
     throw new NodeInputError(
@@ -287,7 +305,7 @@ export function checkCameraInfo(
   if (!isObject(message)) {
     throw new NodeInputError(
       'bad_message',
-      `${what}: expected a sensor_msgs/CameraInfo, got ${describe(message)}`,
+      `${what}: expected a sensor_msgs/CameraInfo, got ${describeValue(message)}`,
     );
   }
   const { stamp, frameId } = readHeader(message, what);
@@ -301,13 +319,16 @@ export function checkTfMessage(message: unknown, what: string): CheckedTransform
   if (!isObject(message) || !Array.isArray(message.transforms)) {
     throw new NodeInputError(
       'bad_message',
-      `${what}: expected a tf2_msgs/TFMessage with a transforms array, got ${describe(isObject(message) ? message.transforms : message)}`,
+      `${what}: expected a tf2_msgs/TFMessage with a transforms array, got ${describeValue(isObject(message) ? message.transforms : message)}`,
     );
   }
   return message.transforms.map((transform: unknown, i) => {
     const at = `${what}: transforms[${i}]`;
     if (!isObject(transform)) {
-      throw new NodeInputError('bad_message', `${at} must be a TransformStamped, got ${describe(transform)}`);
+      throw new NodeInputError(
+        'bad_message',
+        `${at} must be a TransformStamped, got ${describeValue(transform)}`,
+      );
     }
     const { stamp, frameId } = readHeader(transform, at);
     const child = field(transform, 'child_frame_id', at, isString, 'a string');

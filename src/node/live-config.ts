@@ -60,12 +60,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
-/** `{viewpoint: {rate_hz: 2}}` and `{'viewpoint.rate_hz': 2}` both give `[['viewpoint.rate_hz', 2]]`. */
+/**
+ * `{viewpoint: {rate_hz: 2}}` and `{'viewpoint.rate_hz': 2}` both give `[['viewpoint.rate_hz', 2]]`.
+ * An empty mapping is a value (`[['viewpoint.rate_hz', {}]]`), so that it is refused, not ignored.
+ */
 export function flattenParameters(update: Record<string, unknown>, prefix = ''): [string, unknown][] {
   const entries: [string, unknown][] = [];
   for (const [key, value] of Object.entries(update)) {
     const dotted = prefix ? `${prefix}.${key}` : key;
-    if (isPlainObject(value)) entries.push(...flattenParameters(value, dotted));
+    if (isPlainObject(value) && Object.keys(value).length > 0)
+      entries.push(...flattenParameters(value, dotted));
     else entries.push([dotted, value]);
   }
   return entries;
@@ -120,7 +124,13 @@ export function planConfigUpdate(
       live.push(entry);
       continue;
     }
-    refused.push({ key, reason: fixedReason(key) ?? `unknown parameter '${key}'` });
+    const empty = isPlainObject(entry[1]) && Object.keys(entry[1]).length === 0;
+    refused.push({
+      key,
+      reason:
+        fixedReason(key) ??
+        (empty ? `'${key}' is given an empty mapping, not a value` : `unknown parameter '${key}'`),
+    });
   }
   if (live.length === 0) return { config, applied: [], refused };
   const together = validate(config, live);

@@ -190,6 +190,8 @@ describe('SpatialNodeCore viewpoint stream', () => {
     expect(r.outputs.of('~/viewpoint').map((m) => ns(m.header.stamp))).toEqual([START + NS, START + 2n * NS]);
     const stats = r.core.stats();
     expect(stats.cameras.left?.rejected).toEqual({ odd_size: 1, unknown_encoding: 1 });
+    // Every image fed is accounted for: the odd_size one was received, then refused at decode.
+    expect(stats.cameras.left).toMatchObject({ received: 2 * HZ + 1, rejectedTotal: 2, rejectedAtDecode: 1 });
     expect(stats.cameras.right?.rejected).toEqual({ short_data: 1, bad_message: 1 });
     expect(stats.pairs[0]?.failed).toBe(1);
     expect(stats.inference.failed.viewpoint).toBe(1);

@@ -171,6 +171,7 @@ interface CameraState {
   received: number;
   rejected: Partial<Record<InputRejectReason, number>>;
   rejectedTotal: number;
+  rejectedAtDecode: number;
   timeJumps: number;
   cameraInfos: number;
   lastStamp: bigint | undefined;
@@ -327,6 +328,7 @@ export class SpatialNodeCore {
   #pumpScheduled = false;
   #idleWaiters: (() => void)[] = [];
   // Counters.
+  readonly #scheduled = perKind();
   readonly #completed = perKind();
   readonly #failed = perKind();
   readonly #timedOut = perKind();
@@ -387,6 +389,7 @@ export class SpatialNodeCore {
         received: 0,
         rejected: {},
         rejectedTotal: 0,
+        rejectedAtDecode: 0,
         timeJumps: 0,
         cameraInfos: 0,
         lastStamp: undefined,
@@ -576,6 +579,7 @@ export class SpatialNodeCore {
         received: c.received,
         rejected: { ...c.rejected },
         rejectedTotal: c.rejectedTotal,
+        rejectedAtDecode: c.rejectedAtDecode,
         timeJumps: c.timeJumps,
         cameraInfos: c.cameraInfos,
         lastStamp: c.lastStamp ?? null,
@@ -625,6 +629,7 @@ export class SpatialNodeCore {
         oldestQueuedS: oldest === undefined || now < oldest ? 0 : Number(now - oldest) / 1e9,
         pendingQueries: this.#pendingQueries,
         maxPendingQueries: this.maxPendingQueries,
+        scheduled: { ...this.#scheduled },
         completed: { ...this.#completed },
         failed: { ...this.#failed },
         timedOut: { ...this.#timedOut },
@@ -657,6 +662,7 @@ export class SpatialNodeCore {
    */
   query(request: SpatialQueryRequest, options: QueryOptions = {}): Promise<SpatialQueryResponse> {
     if (this.#state !== 'active') {
+      this.#rejectedQueries += 1;
       return Promise.resolve(
         failure(
           this.#state === 'closed'
@@ -665,11 +671,17 @@ export class SpatialNodeCore {
         ),
       );
     }
-    const checked = checkQueryRequest(request, {
-      cameras: this.#config.cameras,
-      maxNewTokens: this.#config.model.max_new_tokens,
-      timeoutS: this.#config.model.timeout_s,
-    });
+    let checked: ReturnType<typeof checkQueryRequest>;
+    try {
+      checked = checkQueryRequest(request, {
+        cameras: this.#config.cameras,
+        maxNewTokens: this.#config.model.max_new_tokens,
+        timeoutS: this.#config.model.timeout_s,
+      });
+    } catch (error) {
+      // checkQueryRequest returns its reasons; a throw is a bug, but the caller still gets an answer.
+      checked = { error: `the request could not be read: ${errorText(error)}` };
+    }
     if ('error' in checked) {
       this.#invalidQueries += 1;
       return Promise.resolve(failure(checked.error));
@@ -692,6 +704,7 @@ export class SpatialNodeCore {
       return Promise.resolve(failure(match.error));
     }
     if (options.signal?.aborted) {
+      this.#scheduled.query += 1;
       this.#cancelled.query += 1;
       return Promise.resolve(failure('cancelled before it was queued'));
     }
@@ -735,6 +748,7 @@ export class SpatialNodeCore {
         },
         { once: true },
       );
+      this.#scheduled.query += 1;
       this.#queries.push(job);
       this.#schedulePump();
     });
@@ -758,11 +772,15 @@ export class SpatialNodeCore {
       this.#config = plan.config;
       for (const pair of this.#pairs) pair.rate.setRate(this.#config.viewpoint.rate_hz);
       this.#syncQuestions();
+      // Waiting jobs of standing questions removed now are dropped (and counted).
+      const current = (job: PeriodicJob): boolean =>
+        job.kind !== 'question' || this.#questions.get(job.state.name) === job.state;
       if (
         before.queue.size !== this.#config.queue.size ||
-        before.queue.policy !== this.#config.queue.policy
+        before.queue.policy !== this.#config.queue.policy ||
+        [...this.#waiting].some((job) => !current(job))
       ) {
-        this.#rebuildQueue(() => true);
+        this.#rebuildQueue(current);
       }
       if (before.tf.child_frame_suffix !== this.#config.tf.child_frame_suffix) {
         for (const pair of this.#pairs) pair.tfRefused = null;
@@ -1065,6 +1083,7 @@ export class SpatialNodeCore {
   }
 
   #enqueue(job: PeriodicJob): void {
+    this.#scheduled[job.kind] += 1;
     this.#waiting.add(job);
     this.#queue.push(job);
     this.#schedulePump();
@@ -1211,7 +1230,10 @@ export class SpatialNodeCore {
         if (frame.failure && !this.#countedFailures.has(frame)) {
           this.#countedFailures.add(frame);
           const camera = this.#cameras.get(frame.camera);
-          if (camera) this.#reject(camera, frame.failure);
+          if (camera) {
+            camera.rejectedAtDecode += 1;
+            this.#reject(camera, frame.failure);
+          }
         }
       }
       throw error;

@@ -1,4 +1,4 @@
-import { stampToNs } from './input.js';
+import { stampToNs, valueText as shown } from './input.js';
 import type { SpatialQueryRequest } from './messages.js';
 
 /** A question put to the model: from a query or a standing question. */
@@ -44,7 +44,7 @@ export function checkQueryRequest(
   if (!Array.isArray(cameras) || cameras.length === 0) return { error: 'no cameras given' };
   for (const camera of cameras) {
     if (typeof camera !== 'string' || !defaults.cameras.includes(camera)) {
-      return { error: `unknown camera '${String(camera)}' (cameras: ${defaults.cameras.join(', ')})` };
+      return { error: `unknown camera '${shown(camera)}' (cameras: ${defaults.cameras.join(', ')})` };
     }
   }
   const choices = request.choices ?? [];
@@ -52,7 +52,7 @@ export function checkQueryRequest(
   const seen = new Set<string>();
   for (const [i, choice] of choices.entries()) {
     if (typeof choice !== 'string' || choice === '') return { error: `choice ${i} is empty` };
-    if (seen.has(choice)) return { error: `choice '${choice}' is given twice` };
+    if (seen.has(choice)) return { error: `choice '${shown(choice)}' is given twice` };
     seen.add(choice);
   }
   let stamp = 0n;
@@ -65,11 +65,11 @@ export function checkQueryRequest(
   }
   const maxNewTokens = request.max_new_tokens ?? 0;
   if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0) {
-    return { error: `max_new_tokens must be a whole number >= 0, got ${maxNewTokens}` };
+    return { error: `max_new_tokens must be a whole number >= 0, got ${shown(maxNewTokens)}` };
   }
   const timeout = request.timeout_s ?? 0;
   if (!Number.isFinite(timeout) || timeout < 0) {
-    return { error: `timeout_s must be a number of seconds >= 0, got ${timeout}` };
+    return { error: `timeout_s must be a number of seconds >= 0, got ${shown(timeout)}` };
   }
   return {
     spec: {

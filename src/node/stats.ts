@@ -19,6 +19,11 @@ export interface CameraStats {
   /** Images refused, on arrival or when decoded, by reason. */
   readonly rejected: Readonly<Partial<Record<InputRejectReason, number>>>;
   readonly rejectedTotal: number;
+  /**
+   * Of the images `received`, those refused later, when decoded for inference (also counted in
+   * `rejected`): every image fed is `received + rejectedTotal - rejectedAtDecode`.
+   */
+  readonly rejectedAtDecode: number;
   readonly timeJumps: number;
   readonly cameraInfos: number;
   /** Stamp of the newest accepted image, ns; null before the first. */
@@ -71,13 +76,18 @@ export interface InferenceStats {
   /** Queries accepted and not answered (waiting or running), and the limit. */
   readonly pendingQueries: number;
   readonly maxPendingQueries: number;
+  /**
+   * Jobs queued, by kind (queries: those accepted). Each ends completed, failed, timed out,
+   * cancelled or (periodic jobs) dropped: `scheduled` = the sum of those plus what waits or runs.
+   */
+  readonly scheduled: Readonly<Record<JobKind, number>>;
   readonly completed: Readonly<Record<JobKind, number>>;
   readonly failed: Readonly<Record<JobKind, number>>;
   readonly timedOut: Readonly<Record<JobKind, number>>;
   readonly cancelled: Readonly<Record<JobKind, number>>;
   /** Periodic jobs dropped by the full queue, a time jump or deactivation. */
   readonly dropped: number;
-  /** Queries refused because too many were pending. */
+  /** Queries refused because too many were pending, or the node was not active. */
   readonly rejectedQueries: number;
   /** Queries refused for their content (unknown camera, no frames...). */
   readonly invalidQueries: number;
