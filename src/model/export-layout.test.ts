@@ -30,14 +30,17 @@ interface PromptCase {
 type PythonResult =
   | { expanded: number[]; position_ids: number[][]; rope_delta: number }
   | { error: string }
-  | { prompt: string };
+  | { prompt: string }
+  | { chat_template: string };
 
-function runPython(cases: readonly (LayoutCase | PromptCase)[]): PythonResult[] {
+function runPython(cases: readonly (LayoutCase | PromptCase | { chat_template: true })[]): PythonResult[] {
   const dir = mkdtempSync(join(tmpdir(), 'actial-layout-'));
   try {
     const file = join(dir, 'cases.json');
     writeFileSync(file, JSON.stringify(cases));
-    const out = execFileSync(process.env.PYTHON ?? 'python3', [SCRIPT, '--vectors', file], { encoding: 'utf8' });
+    const out = execFileSync(process.env.PYTHON ?? 'python3', [SCRIPT, '--vectors', file], {
+      encoding: 'utf8',
+    });
     return JSON.parse(out) as PythonResult[];
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -119,5 +122,9 @@ describe('tools/export/qwen_layout.py vs the engine', () => {
       });
       expect(results[i]).toEqual({ prompt: expected });
     });
+  });
+
+  it('writes the Qwen2.5-VL-7B-Instruct chat template verbatim (make_tiny.py)', () => {
+    expect(runPython([{ chat_template: true }])).toEqual([{ chat_template: QWEN2_5_VL_CHAT_TEMPLATE }]);
   });
 });

@@ -32,6 +32,10 @@ QWEN_TOKEN_IDS = {
     "video_pad": 151656,
 }
 
+# The chat template of Qwen2.5-VL-7B-Instruct (its chat_template.json), verbatim; equal to
+# src/model/tiny/chat-template.ts (checked by src/model/export-layout.test.ts).
+QWEN2_5_VL_CHAT_TEMPLATE = "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}{% for message in messages %}{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n{% else %}{% for content in message['content'] %}{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}{% set image_count.value = image_count.value + 1 %}{% if add_vision_id %}Picture {{ image_count.value }}: {% endif %}<|vision_start|><|image_pad|><|vision_end|>{% elif content['type'] == 'video' or 'video' in content %}{% set video_count.value = video_count.value + 1 %}{% if add_vision_id %}Video {{ video_count.value }}: {% endif %}<|vision_start|><|video_pad|><|vision_end|>{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+
 
 def image_token_count(grid: Sequence[int], merge: int) -> int:
     """Number of image tokens (merged patches) of an image with patch grid [t, h, w]."""
@@ -121,6 +125,9 @@ def run_vectors(cases: list) -> list:
     """
     results = []
     for case in cases:
+        if case.get("chat_template"):
+            results.append({"chat_template": QWEN2_5_VL_CHAT_TEMPLATE})
+            continue
         if "question" in case:
             results.append({"prompt": question_prompt(case["question"], case["image_count"], case.get("system"))})
             continue
