@@ -5,6 +5,7 @@ import {
   McapStreamReader,
   type Channel,
   type DecompressHandlers,
+  type IReadable,
   type Schema,
 } from '@mcap/core';
 import { FileHandleReadable } from '@mcap/nodejs';
@@ -36,6 +37,49 @@ let decompressHandlers: Promise<DecompressHandlers> | undefined;
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Most bytes one read may ask for (fs reads take an int32 length; nothing in a bag is larger). */
+const MAX_READ = 2 ** 31 - 1;
+
+/**
+ * A file for McapIndexedReader that refuses reads past its end or beyond 2 GiB. Lengths and offsets
+ * come from the file itself: a corrupt one (a header "length" of 2^40) must be an error, not an
+ * allocation of that size or a read that aborts the process (node asserts on an fs.read length
+ * beyond int32).
+ */
+export class BoundedFileReadable implements IReadable {
+  readonly #inner: FileHandleReadable;
+  readonly #size: bigint;
+  readonly #path: string;
+
+  private constructor(handle: FileHandle, size: bigint, path: string) {
+    this.#inner = new FileHandleReadable(handle);
+    this.#size = size;
+    this.#path = path;
+  }
+
+  static async create(handle: FileHandle, path: string): Promise<BoundedFileReadable> {
+    return new BoundedFileReadable(handle, BigInt((await handle.stat()).size), path);
+  }
+
+  size(): Promise<bigint> {
+    return Promise.resolve(this.#size);
+  }
+
+  read(offset: bigint, length: bigint): Promise<Uint8Array> {
+    if (offset < 0n || length < 0n || offset + length > this.#size) {
+      return Promise.reject(
+        new Error(
+          `${this.#path}: a read of ${length} bytes at offset ${offset} goes past the end of the file (${this.#size} bytes)`,
+        ),
+      );
+    }
+    if (length > BigInt(MAX_READ)) {
+      return Promise.reject(new Error(`${this.#path}: a record of ${length} bytes is too large to read`));
+    }
+    return this.#inner.read(offset, length);
+  }
 }
 
 /**
@@ -78,7 +122,7 @@ export class McapBagReader implements BagReader {
       let indexed: McapIndexedReader | null = null;
       try {
         indexed = await McapIndexedReader.Initialize({
-          readable: new FileHandleReadable(handle),
+          readable: await BoundedFileReadable.create(handle, path),
           decompressHandlers: handlers,
         });
         // Messages outside chunks are invisible to the indexed reader.

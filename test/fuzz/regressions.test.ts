@@ -1,9 +1,16 @@
 /**
  * Bugs the fuzz suite found, each kept as the (shrunk) case that showed it.
  */
+import { open, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BoundedFileReadable } from '../../src/bag/mcap-reader.js';
+import { openBag } from '../../src/bag/open.js';
+import { BagFormatError } from '../../src/bag/reader.js';
 import { ManualClock, SpatialNodeCore, type InferenceBackend } from '../../src/node/index.js';
 import { checkImageMessage, NodeInputError } from '../../src/node/input.js';
 import { checkQueryRequest } from '../../src/node/query-request.js';
+import { runCli } from '../helpers/cli.js';
 import { imageMessage, nodeTestConfig, NS } from '../helpers/node-frames.js';
 
 const noPrototype = (): object => Object.create(null) as object;
@@ -166,5 +173,53 @@ describe('fuzz regressions: live parameters and counters', () => {
     expect(inf.scheduled.question).toBe(inf.completed.question + inf.dropped);
     expect(answers).toHaveLength(inf.completed.question);
     await core.close();
+  });
+});
+
+describe('fuzz regressions: bag files', () => {
+  /** 64 bytes: the MCAP magic, then a Header record whose length field says 2^31 + 16 bytes. */
+  async function hugeHeaderMcap(): Promise<string> {
+    const bytes = new Uint8Array(64);
+    bytes.set([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a, 0x01]);
+    new DataView(bytes.buffer).setBigUint64(9, 2n ** 31n + 16n, true);
+    const path = join(await mkdtemp(join(tmpdir(), 'actial-fuzz-regression-')), 'huge-header.mcap');
+    await writeFile(path, bytes);
+    return path;
+  }
+
+  it('a read past the end of an MCAP file is an error, not a 4 GiB buffer and an aborting fs.read', async () => {
+    const path = await hugeHeaderMcap();
+    const handle = await open(path, 'r');
+    try {
+      const readable = await BoundedFileReadable.create(handle, path);
+      await expect(readable.read(8n, 2n ** 31n + 25n)).rejects.toThrow(
+        /a read of 2147483673 bytes at offset 8 goes past the end of the file \(64 bytes\)/,
+      );
+      await expect(readable.read(0n, 8n)).resolves.toHaveLength(8);
+    } finally {
+      await handle.close();
+    }
+    const bag = await openBag(path);
+    const read = async (): Promise<void> => {
+      for await (const _ of bag.messages()) throw new Error('no message expected');
+    };
+    await expect(read()).rejects.toThrow(BagFormatError);
+    await bag.close();
+  });
+
+  it('actial pairs on it exits 2 naming the topic (the process aborted with 134)', async () => {
+    const path = await hugeHeaderMcap();
+    const result = await runCli([
+      'pairs',
+      '--bag',
+      path,
+      '--topic',
+      '/cam/image_raw',
+      '--topic',
+      '/cam2/image_raw',
+    ]);
+    expect(result.stderr).not.toMatch(/Assertion failed/);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/topic \/cam\/image_raw is not in .*huge-header\.mcap/);
   });
 });
