@@ -634,7 +634,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.check_only:
         started = time.time()
         summary["files"] = write_folder_files(model_dir, out_dir, args.dtype, model.config.to_dict())
-        summary["graphs"] = export_graphs(model, out_dir, args.dtype, args.opset, args.device, args.external_data_threshold)
+        try:
+            summary["graphs"] = export_graphs(
+                model, out_dir, args.dtype, args.opset, args.device, args.external_data_threshold
+            )
+        except RuntimeError as error:
+            if "not implemented for 'Half'" in str(error):
+                raise SystemExit(
+                    f"export: this torch ({torch.__version__}) cannot run float16 on the CPU ({error}); "
+                    "trace with --device cuda, or use a newer torch"
+                ) from error
+            raise
         summary["export_seconds"] = round(time.time() - started, 1)
     code = 0
     if args.check or args.check_only:
