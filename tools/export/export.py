@@ -81,16 +81,16 @@ def load_model(model_dir: str, device: str, dtype: str, attn: str = "eager"):
     """The checkpoint with its vision tower in float32 and the language model in `dtype`, eval mode."""
     from transformers import Qwen2_5_VLForConditionalGeneration
 
-    kwargs = {"attn_implementation": attn}
-    # transformers >= 4.56 renamed torch_dtype to dtype; both are accepted for a while.
-    key = "dtype" if "dtype" in inspect.signature(Qwen2_5_VLForConditionalGeneration.from_pretrained).parameters else "torch_dtype"
-    kwargs[key] = TORCH_DTYPE[dtype]
+    # torch_dtype (renamed dtype in transformers 4.56, still accepted); prepare_model sets the
+    # final dtypes either way.
     try:
-        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(model_dir, **kwargs)
+        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
+            model_dir, torch_dtype=TORCH_DTYPE[dtype], attn_implementation=attn
+        )
     except TypeError:
-        kwargs.pop(key)
-        kwargs["torch_dtype"] = TORCH_DTYPE[dtype]
-        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(model_dir, **kwargs)
+        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
+            model_dir, dtype=TORCH_DTYPE[dtype], attn_implementation=attn
+        )
     return prepare_model(model, device, dtype)
 
 
@@ -157,9 +157,9 @@ def export_graphs(model, out_dir: Path, dtype: str, opset: int, device: str, thr
     paths = graph_paths(out_dir, dtype)
     paths["vision_encoder"].parent.mkdir(parents=True, exist_ok=True)
     tdtype = TORCH_DTYPE[dtype]
-    vision = VisionEncoder(parts.visual, parts.vision_config).eval()
-    embed = EmbedTokens(parts.text_model.embed_tokens).eval()
-    decoder = Decoder(parts.text_model, parts.lm_head, parts.text_config).eval()
+    vision = VisionEncoder(parts.visual, parts.vision_config).to(device).eval()
+    embed = EmbedTokens(parts.text_model.embed_tokens).to(device).eval()
+    decoder = Decoder(parts.text_model, parts.lm_head, parts.text_config).to(device).eval()
     patch_row = int(getattr(parts.vision_config, "in_channels", getattr(parts.vision_config, "in_chans", 3)))
     patch_row *= int(getattr(parts.vision_config, "temporal_patch_size", 2))
     patch_row *= int(getattr(parts.vision_config, "patch_size", 14)) ** 2

@@ -133,7 +133,6 @@ def config_dict(preset: str, hidden=None, layers=None, vision_depth=None, nested
         temporal_patch_size=2,
         window_size=112,
         tokens_per_second=2,
-        model_type="qwen2_5_vl",
     )
     config = {
         "architectures": ["Qwen2_5_VLForConditionalGeneration"],

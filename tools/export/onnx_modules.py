@@ -172,8 +172,8 @@ class VisionEncoder(nn.Module):
         cos = emb.cos().unsqueeze(1)  # [N, 1, head_dim]
         sin = emb.sin().unsqueeze(1)
         same_frame, same_window = vision_masks(coords, self.window_blocks)
-        lowest = torch.tensor(torch.finfo(torch.float32).min, dtype=torch.float32)
-        zero = torch.zeros((), dtype=torch.float32)
+        lowest = torch.full((), torch.finfo(torch.float32).min, dtype=torch.float32, device=x.device)
+        zero = torch.zeros((), dtype=torch.float32, device=x.device)
         full_bias = torch.where(same_frame, zero, lowest).unsqueeze(0)
         window_bias = torch.where(same_window, zero, lowest).unsqueeze(0)
         scale = self.head_dim**-0.5
@@ -284,8 +284,9 @@ class Decoder(nn.Module):
         query_abs = query_local + past_length
         key_index = torch.cumsum(torch.ones_like(attention_mask, dtype=torch.int64), 1) - 1
         allowed = (key_index.unsqueeze(1) <= query_abs.unsqueeze(2)) & (attention_mask.unsqueeze(1) == 1)
-        lowest = torch.tensor(torch.finfo(torch.float32).min, dtype=torch.float32)
-        bias = torch.where(allowed, torch.zeros((), dtype=torch.float32), lowest)[:, None, None]
+        lowest = torch.full((), torch.finfo(torch.float32).min, dtype=torch.float32, device=x.device)
+        zero_f = torch.zeros((), dtype=torch.float32, device=x.device)
+        bias = torch.where(allowed, zero_f, lowest)[:, None, None]
         scale = head_dim**-0.5
 
         presents: List[torch.Tensor] = []
@@ -317,7 +318,7 @@ class Decoder(nn.Module):
         start = torch.where(
             num_logits_to_keep == 0, zero, torch.clamp(length_t - num_logits_to_keep, min=0)
         )
-        kept = x.index_select(1, torch.arange(start, length_t, dtype=torch.int64))
+        kept = x.index_select(1, torch.arange(start, length_t, dtype=torch.int64, device=x.device))
         logits = self.lm_head(self.norm(kept)).float()
         return (logits, *presents)
 
