@@ -14,10 +14,27 @@ export class ConfigError extends Error {
   }
 }
 
+/** JSON of a value for a message; bigints (ROS integer parameters) as `5n`; never throws. */
+function jsonOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  } catch {
+    return undefined; // e.g. a cycle
+  }
+}
+
+function plainText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return 'an object'; // no prototype, so no toString
+  }
+}
+
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  const shown = json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  const json = typeof value === 'bigint' ? `${value}n` : (jsonOf(value) ?? plainText(value));
+  const shown = json.length > 60 ? `${json.slice(0, 57)}...` : json;
   const type = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
   return `${shown} (${type})`;
 }
@@ -82,7 +99,14 @@ export function applyOverrides(params: unknown, overrides: readonly string[]): R
   for (const override of overrides) {
     const eq = override.indexOf('=');
     if (eq <= 0) throw new ConfigError('overrides', [`override '${override}' is not key=value`]);
-    setPath(result, override.slice(0, eq).trim(), parseYaml(override.slice(eq + 1)));
+    let value: unknown;
+    try {
+      value = parseYaml(override.slice(eq + 1));
+    } catch (error) {
+      const why = (error as Error).message.split('\n')[0] ?? '';
+      throw new ConfigError('overrides', [`override '${override}': the value is not valid YAML (${why})`]);
+    }
+    setPath(result, override.slice(0, eq).trim(), value);
   }
   return result;
 }

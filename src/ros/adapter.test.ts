@@ -290,7 +290,10 @@ describe('activate', () => {
       'camera.right.topic:=/bad topic',
     ]);
     await h.ros.configure();
-    expect(() => h.ros.activate()).toThrow(LifecycleTransitionError);
+    // The error names the cause (it said "see the log").
+    expect(() => h.ros.activate()).toThrow(
+      "lifecycle activate failed (node is inactive): Invalid topic name: '/bad topic'",
+    );
     expect(h.ros.state).toBe('inactive');
     expect(live(h.node.subscriptions)).toEqual([]);
     expect(live(h.node.services)).toEqual([]);

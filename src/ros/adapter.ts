@@ -137,6 +137,8 @@ export class ActialRosNode {
   #generation = 0;
   #loading: Promise<void> | undefined;
   #loadFailure: string | undefined;
+  /** Why the last activate failed (e.g. a topic name rcl refuses). */
+  #activateFailure: string | undefined;
   #loaded: Loaded | undefined;
   #wantActive = false;
   #attached: Attached | undefined;
@@ -221,8 +223,11 @@ export class ActialRosNode {
    * @throws LifecycleTransitionError when the node does not become active.
    */
   activate(): void {
+    this.#activateFailure = undefined;
     this.#transition('activate', () => this.node.activate());
-    if (this.state !== 'active') throw new LifecycleTransitionError('activate', this.state, 'see the log');
+    if (this.state !== 'active') {
+      throw new LifecycleTransitionError('activate', this.state, this.#activateFailure ?? 'see the log');
+    }
   }
 
   /** Goes to `finalized` from any state, closes the core and the backend, and destroys the node. Idempotent. */
@@ -486,7 +491,8 @@ export class ActialRosNode {
         this.#attach();
       } catch (error) {
         this.#wantActive = false;
-        this.#logger.error(`activate failed: ${errorText(error)}`);
+        this.#activateFailure = errorText(error);
+        this.#logger.error(`activate failed: ${this.#activateFailure}`);
         this.#detach();
         return CallbackReturn.FAILURE;
       }

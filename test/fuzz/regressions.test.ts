@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BoundedFileReadable } from '../../src/bag/mcap-reader.js';
 import { openBag } from '../../src/bag/open.js';
 import { BagFormatError } from '../../src/bag/reader.js';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { ManualClock, SpatialNodeCore, type InferenceBackend } from '../../src/node/index.js';
 import { checkImageMessage, NodeInputError } from '../../src/node/input.js';
 import { checkQueryRequest } from '../../src/node/query-request.js';
@@ -221,5 +222,23 @@ describe('fuzz regressions: bag files', () => {
     expect(result.stderr).not.toMatch(/Assertion failed/);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/topic \/cam\/image_raw is not in .*huge-header\.mcap/);
+  });
+});
+
+describe('fuzz regressions: configuration', () => {
+  it('a bigint value (a ROS integer parameter) is refused with a ConfigError naming the key (JSON.stringify threw)', () => {
+    const params = { cameras: 5n };
+    expect(() => parseConfig(params, { checkModelPath: false })).toThrow(ConfigError);
+    expect(() => parseConfig(params, { checkModelPath: false })).toThrow(
+      /key 'cameras': .*; got 5n \(bigint\)/,
+    );
+  });
+
+  it('actial config check with an override that is not YAML exits 2 naming it (a raw YAMLParseError, exit 1)', async () => {
+    const result = await runCli(['config', 'check', 'config/default.yaml', '-p', 'cameras=[']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /override 'cameras=\[': the value is not valid YAML \(Flow sequence must end/,
+    );
   });
 });
