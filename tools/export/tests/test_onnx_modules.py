@@ -215,6 +215,39 @@ class ExportTest(unittest.TestCase):
             self.assertEqual(len(outputs), 1 + 4)
 
 
+class FolderFilesTest(unittest.TestCase):
+    def test_flat_and_nested_configs_get_text_config_and_token_ids(self):
+        sys.path.insert(0, str(HERE.parent))
+        import export
+        import make_tiny
+
+        for nested in (False, True):
+            config = make_tiny.config_dict("tiny", hidden=32, nested=nested)
+            out = export.folder_config(config, "fp16")
+            self.assertEqual(out["text_config"]["model_type"], "qwen2_5_vl_text")
+            self.assertEqual(out["text_config"]["num_hidden_layers"], 2)
+            self.assertEqual(out["text_config"]["rope_scaling"]["mrope_section"], [2, 3, 3])
+            self.assertNotIn("vision_config", out["text_config"])
+            self.assertEqual((out["image_token_id"], out["vision_start_token_id"]), (151655, 151652))
+            self.assertEqual(out["vision_config"]["spatial_merge_size"], 2)
+
+    def test_preprocessor_fields_are_explicit_and_keep_the_checkpoint_limits(self):
+        import export
+
+        out = export.folder_preprocessor({"min_pixels": 3136, "max_pixels": 200704})
+        self.assertEqual(out["size"], {"shortest_edge": 3136, "longest_edge": 200704})
+        self.assertEqual((out["resample"], out["do_normalize"], out["do_resize"]), (3, True, True))
+        self.assertEqual(out["processor_class"], "Qwen2_5_VLProcessor")
+
+    def test_difference_is_normalised_by_the_reference(self):
+        import export
+
+        d = export.difference(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]))
+        self.assertAlmostEqual(d["max_abs"], 0.5)
+        self.assertAlmostEqual(d["normalised"], 0.25)
+        self.assertEqual(export.difference(torch.zeros(2), torch.zeros(3))["normalised"], float("inf"))
+
+
 class LayoutTest(unittest.TestCase):
     def test_positions_equal_the_reference_rope_index_on_many_layouts(self):
         model = random_mock()
