@@ -25,7 +25,7 @@ import {
   writeSqliteBag,
   type TestBagMessage,
 } from '../helpers/bag-writers.js';
-import { fuzz, mutateBytes } from './fuzz.js';
+import { fuzz, FUZZ_TIMEOUT_MS, mutateBytes } from './fuzz.js';
 
 const NS = 1_000_000_000n;
 
@@ -104,57 +104,61 @@ describe('fuzz: CDR messages', () => {
     for (const d of decoders) expect(d.decoder.decode(d.bytes, 'fuzz')).toBeTruthy();
   });
 
-  it('decodes random and mutated bytes or refuses them with a BagFormatError naming the topic', async () => {
-    const outcomes = { decoded: 0, refused: 0 };
-    const input = fc.nat().chain((i) => {
-      const d = decoders[i % decoders.length] as (typeof decoders)[number];
-      return fc.tuple(
-        fc.constant(d),
-        fc.oneof(
-          { weight: 6, arbitrary: mutateBytes(d.bytes) },
-          { weight: 2, arbitrary: fc.uint8Array({ maxLength: 96 }) },
-          // A CDR header, then an array length of up to 2^32 - 1.
-          {
-            weight: 1,
-            arbitrary: fc
-              .tuple(fc.nat({ max: d.bytes.length }), fc.constantFrom(0xffffffff, 0x7fffffff, 1 << 24))
-              .map(([at, n]) => {
-                const out = d.bytes.slice();
-                const offset = Math.min(at & ~3, Math.max(0, out.length - 4));
-                if (out.length >= offset + 4) new DataView(out.buffer).setUint32(offset, n, true);
-                return out;
-              }),
-          },
-        ),
-      );
-    });
-    await fuzz(
-      'bag.cdr (MessageDecoder: Image, CompressedImage, TFMessage, CameraInfo)',
-      input,
-      async ([d, bytes]) => {
-        await bounded(
-          () => {
-            try {
-              const message = d.decoder.decode(bytes, 'fuzz.mcap: topic /t');
-              expect(typeof message).toBe('object');
-              outcomes.decoded += 1;
-            } catch (error) {
-              expect(expectBagError(error).message).toMatch(
-                /^fuzz\.mcap: topic \/t: a \S+ message of \d+ bytes does not decode/,
-              );
-              outcomes.refused += 1;
-            }
-            return Promise.resolve();
-          },
-          2000,
-          'decoding',
+  it(
+    'decodes random and mutated bytes or refuses them with a BagFormatError naming the topic',
+    async () => {
+      const outcomes = { decoded: 0, refused: 0 };
+      const input = fc.nat().chain((i) => {
+        const d = decoders[i % decoders.length] as (typeof decoders)[number];
+        return fc.tuple(
+          fc.constant(d),
+          fc.oneof(
+            { weight: 6, arbitrary: mutateBytes(d.bytes) },
+            { weight: 2, arbitrary: fc.uint8Array({ maxLength: 96 }) },
+            // A CDR header, then an array length of up to 2^32 - 1.
+            {
+              weight: 1,
+              arbitrary: fc
+                .tuple(fc.nat({ max: d.bytes.length }), fc.constantFrom(0xffffffff, 0x7fffffff, 1 << 24))
+                .map(([at, n]) => {
+                  const out = d.bytes.slice();
+                  const offset = Math.min(at & ~3, Math.max(0, out.length - 4));
+                  if (out.length >= offset + 4) new DataView(out.buffer).setUint32(offset, n, true);
+                  return out;
+                }),
+            },
+          ),
         );
-      },
-      { runs: 3000 },
-    );
-    expect(outcomes.decoded).toBeGreaterThan(100);
-    expect(outcomes.refused).toBeGreaterThan(100);
-  });
+      });
+      await fuzz(
+        'bag.cdr (MessageDecoder: Image, CompressedImage, TFMessage, CameraInfo)',
+        input,
+        async ([d, bytes]) => {
+          await bounded(
+            () => {
+              try {
+                const message = d.decoder.decode(bytes, 'fuzz.mcap: topic /t');
+                expect(typeof message).toBe('object');
+                outcomes.decoded += 1;
+              } catch (error) {
+                expect(expectBagError(error).message).toMatch(
+                  /^fuzz\.mcap: topic \/t: a \S+ message of \d+ bytes does not decode/,
+                );
+                outcomes.refused += 1;
+              }
+              return Promise.resolve();
+            },
+            2000,
+            'decoding',
+          );
+        },
+        { runs: 5000 },
+      );
+      expect(outcomes.decoded).toBeGreaterThan(100);
+      expect(outcomes.refused).toBeGreaterThan(100);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -253,62 +257,66 @@ describe('fuzz: bag files', () => {
     }
   });
 
-  it('reads mutated and truncated files up to what is intact, or refuses them with a BagFormatError', async () => {
-    const outcomes = new Map<string, number>();
-    let index = 0;
-    const input = fc.nat().chain((i) => {
-      const base = bases[i % bases.length] as Base;
-      return fc.tuple(
-        fc.constant(base),
-        fc.oneof(
-          { weight: 5, arbitrary: mutateBytes(base.bytes) },
-          { weight: 2, arbitrary: fc.nat({ max: base.bytes.length }).map((n) => base.bytes.slice(0, n)) },
-        ),
-      );
-    });
-    await fuzz(
-      'bag.file (openBag + topics + messages: MCAP, sqlite3, rosbag2 metadata.yaml)',
-      input,
-      async ([base, bytes]) => {
-        const folder = join(dir, `case-${index++}`);
-        await mkdir(folder);
-        await writeFile(join(folder, base.file), bytes);
-        for (const b of base.beside ?? []) await writeFile(join(folder, b.name), b.bytes);
-        let outcome = 'read';
-        await bounded(
-          async () => {
-            let bag;
-            try {
-              bag = await openBag(base.beside ? folder : join(folder, base.file));
-            } catch (error) {
-              outcome = 'open refused';
-              expectBagError(error);
-              return;
-            }
-            try {
-              const topics = await bag.topics();
-              for (const topic of topics) expect(typeof topic.name).toBe('string');
-              for await (const message of bag.messages()) {
-                expect(typeof message.topic).toBe('string');
-                expect(typeof message.logTimeNs).toBe('bigint');
-              }
-            } catch (error) {
-              outcome = error instanceof BagTruncatedError ? 'truncated' : 'read refused';
-              expectBagError(error);
-            } finally {
-              await bag.close();
-            }
-          },
-          10_000,
-          `reading a mutated ${base.name}`,
+  it(
+    'reads mutated and truncated files up to what is intact, or refuses them with a BagFormatError',
+    async () => {
+      const outcomes = new Map<string, number>();
+      let index = 0;
+      const input = fc.nat().chain((i) => {
+        const base = bases[i % bases.length] as Base;
+        return fc.tuple(
+          fc.constant(base),
+          fc.oneof(
+            { weight: 5, arbitrary: mutateBytes(base.bytes) },
+            { weight: 2, arbitrary: fc.nat({ max: base.bytes.length }).map((n) => base.bytes.slice(0, n)) },
+          ),
         );
-        await rm(folder, { recursive: true, force: true });
-        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      },
-      { runs: 400 },
-    );
-    expect(outcomes.get('read')).toBeGreaterThan(20);
-    expect(outcomes.get('open refused') ?? 0).toBeGreaterThan(0);
-    expect((outcomes.get('read refused') ?? 0) + (outcomes.get('truncated') ?? 0)).toBeGreaterThan(0);
-  });
+      });
+      await fuzz(
+        'bag.file (openBag + topics + messages: MCAP, sqlite3, rosbag2 metadata.yaml)',
+        input,
+        async ([base, bytes]) => {
+          const folder = join(dir, `case-${index++}`);
+          await mkdir(folder);
+          await writeFile(join(folder, base.file), bytes);
+          for (const b of base.beside ?? []) await writeFile(join(folder, b.name), b.bytes);
+          let outcome = 'read';
+          await bounded(
+            async () => {
+              let bag;
+              try {
+                bag = await openBag(base.beside ? folder : join(folder, base.file));
+              } catch (error) {
+                outcome = 'open refused';
+                expectBagError(error);
+                return;
+              }
+              try {
+                const topics = await bag.topics();
+                for (const topic of topics) expect(typeof topic.name).toBe('string');
+                for await (const message of bag.messages()) {
+                  expect(typeof message.topic).toBe('string');
+                  expect(typeof message.logTimeNs).toBe('bigint');
+                }
+              } catch (error) {
+                outcome = error instanceof BagTruncatedError ? 'truncated' : 'read refused';
+                expectBagError(error);
+              } finally {
+                await bag.close();
+              }
+            },
+            10_000,
+            `reading a mutated ${base.name}`,
+          );
+          await rm(folder, { recursive: true, force: true });
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        },
+        { runs: 600 },
+      );
+      expect(outcomes.get('read')).toBeGreaterThan(20);
+      expect(outcomes.get('open refused') ?? 0).toBeGreaterThan(0);
+      expect((outcomes.get('read refused') ?? 0) + (outcomes.get('truncated') ?? 0)).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

@@ -21,7 +21,7 @@ import {
 import { encodingInfo } from '../../src/image/encodings.js';
 import { CameraFrame } from '../../src/node/frames.js';
 import { checkImageMessage, NodeInputError, type InputRejectReason } from '../../src/node/input.js';
-import { fuzz, mutateBytes, sometimes } from './fuzz.js';
+import { fuzz, FUZZ_TIMEOUT_MS, mutateBytes, sometimes } from './fuzz.js';
 
 const IMAGE_CODES: readonly ImageErrorCode[] = [
   'short_data',
@@ -142,44 +142,48 @@ const rawCase: fc.Arbitrary<RawCase> = fc
   });
 
 describe('fuzz: sensor_msgs/Image decoding', () => {
-  it('decodes to the declared size or throws an ImageDecodeError naming the value', async () => {
-    const outcomes = new Map<string, number>();
-    await fuzz(
-      'image.raw (decodeImage + preprocess)',
-      fc.tuple(rawCase, fc.constantFrom(3136, 56 * 56 * 4), fc.constantFrom(3136, 0, -5, Number.NaN)),
-      async ([{ message, options }, maxPixels, minPixels]) => {
-        let outcome = 'decoded';
-        try {
-          const rgb = decodeImage(message, options);
-          expectRgb(rgb);
-          expect([rgb.width, rgb.height]).toEqual([message.width, message.height]);
+  it(
+    'decodes to the declared size or throws an ImageDecodeError naming the value',
+    async () => {
+      const outcomes = new Map<string, number>();
+      await fuzz(
+        'image.raw (decodeImage + preprocess)',
+        fc.tuple(rawCase, fc.constantFrom(3136, 56 * 56 * 4), fc.constantFrom(3136, 0, -5, Number.NaN)),
+        async ([{ message, options }, maxPixels, minPixels]) => {
+          let outcome = 'decoded';
           try {
-            const model = await preprocess(rgb, { maxPixels, minPixels });
-            expect(model.pixelValues.length).toBe(
-              model.gridThw[0] * model.gridThw[1] * model.gridThw[2] * 1176,
-            );
+            const rgb = decodeImage(message, options);
+            expectRgb(rgb);
+            expect([rgb.width, rgb.height]).toEqual([message.width, message.height]);
+            try {
+              const model = await preprocess(rgb, { maxPixels, minPixels });
+              expect(model.pixelValues.length).toBe(
+                model.gridThw[0] * model.gridThw[1] * model.gridThw[2] * 1176,
+              );
+            } catch (error) {
+              outcome = `preprocess:${expectImageError(error).code}`;
+            }
           } catch (error) {
-            outcome = `preprocess:${expectImageError(error).code}`;
+            outcome = expectImageError(error).code;
           }
-        } catch (error) {
-          outcome = expectImageError(error).code;
-        }
-        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      },
-      { runs: 2500 },
-    );
-    // The generator reaches both sides of the property, and most refusal reasons.
-    expect(outcomes.get('decoded')).toBeGreaterThan(100);
-    for (const code of [
-      'short_data',
-      'bad_step',
-      'zero_size',
-      'unknown_encoding',
-      'too_large',
-      'depth_refused',
-    ])
-      expect(outcomes.get(code) ?? 0).toBeGreaterThan(0);
-  });
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        },
+        { runs: 5000 },
+      );
+      // The generator reaches both sides of the property, and most refusal reasons.
+      expect(outcomes.get('decoded')).toBeGreaterThan(100);
+      for (const code of [
+        'short_data',
+        'bad_step',
+        'zero_size',
+        'unknown_encoding',
+        'too_large',
+        'depth_refused',
+      ])
+        expect(outcomes.get(code) ?? 0).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -322,54 +326,58 @@ describe('fuzz: sensor_msgs/CompressedImage decoding', () => {
     samples = await compressedSamples();
   });
 
-  it('decodes or rejects with an ImageDecodeError; corrupt and huge images never crash or hang', async () => {
-    const outcomes = new Map<string, number>();
-    const data = fc.nat().chain((i) => {
-      const sample = samples[i % samples.length] as Uint8Array;
-      return fc.oneof(
-        { weight: 3, arbitrary: fc.constant(sample) },
-        { weight: 6, arbitrary: mutateBytes(sample) },
-        { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }) },
-        {
-          weight: 1,
-          arbitrary: fc
-            .tuple(
-              fc.constantFrom([0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47]),
-              fc.uint8Array({ maxLength: 64 }),
-            )
-            .map(([magic, rest]) => new Uint8Array([...magic, ...rest])),
+  it(
+    'decodes or rejects with an ImageDecodeError; corrupt and huge images never crash or hang',
+    async () => {
+      const outcomes = new Map<string, number>();
+      const data = fc.nat().chain((i) => {
+        const sample = samples[i % samples.length] as Uint8Array;
+        return fc.oneof(
+          { weight: 3, arbitrary: fc.constant(sample) },
+          { weight: 6, arbitrary: mutateBytes(sample) },
+          { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }) },
+          {
+            weight: 1,
+            arbitrary: fc
+              .tuple(
+                fc.constantFrom([0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47]),
+                fc.uint8Array({ maxLength: 64 }),
+              )
+              .map(([magic, rest]) => new Uint8Array([...magic, ...rest])),
+          },
+        );
+      });
+      await fuzz(
+        'image.compressed (decodeCompressedImage)',
+        fc.record({
+          format: formatArb,
+          data,
+          allowDepthAsImage: fc.boolean(),
+          maxInputPixels: fc.constantFrom(undefined, 100, 40_000_000),
+        }),
+        async ({ format, data, allowDepthAsImage, maxInputPixels }) => {
+          const message: CompressedImageMessage = { format, data };
+          let outcome = 'decoded';
+          try {
+            expectRgb(
+              await decodeCompressedImage(message, {
+                allowDepthAsImage,
+                ...(maxInputPixels === undefined ? {} : { maxInputPixels }),
+              }),
+            );
+          } catch (error) {
+            outcome = expectImageError(error).code;
+          }
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         },
+        { runs: 1500 },
       );
-    });
-    await fuzz(
-      'image.compressed (decodeCompressedImage)',
-      fc.record({
-        format: formatArb,
-        data,
-        allowDepthAsImage: fc.boolean(),
-        maxInputPixels: fc.constantFrom(undefined, 100, 40_000_000),
-      }),
-      async ({ format, data, allowDepthAsImage, maxInputPixels }) => {
-        const message: CompressedImageMessage = { format, data };
-        let outcome = 'decoded';
-        try {
-          expectRgb(
-            await decodeCompressedImage(message, {
-              allowDepthAsImage,
-              ...(maxInputPixels === undefined ? {} : { maxInputPixels }),
-            }),
-          );
-        } catch (error) {
-          outcome = expectImageError(error).code;
-        }
-        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      },
-      { runs: 700 },
-    );
-    expect(outcomes.get('decoded')).toBeGreaterThan(50);
-    for (const code of ['corrupt', 'too_large', 'unknown_encoding', 'depth_refused'])
-      expect(outcomes.get(code) ?? 0).toBeGreaterThan(0);
-  });
+      expect(outcomes.get('decoded')).toBeGreaterThan(50);
+      for (const code of ['corrupt', 'too_large', 'unknown_encoding', 'depth_refused'])
+        expect(outcomes.get(code) ?? 0).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -442,55 +450,59 @@ describe('fuzz: the node input checks and lazy decoding', () => {
     samples = await compressedSamples();
   });
 
-  it('accepts a message (and its frame then decodes or fails with a NodeInputError) or refuses it with a NodeInputError', async () => {
-    const outcomes = new Map<string, number>();
-    let sequence = 0;
-    await fuzz(
-      'node.image-check (checkImageMessage + CameraFrame.prepare)',
-      messageArb(samples),
-      async ({ transport, message }) => {
-        let outcome: string;
-        let checked;
-        try {
-          checked = checkImageMessage(
-            message,
-            transport,
-            { maxInputPixels: 40_000_000, allowDepthAsImage: false },
-            'camera c (/c)',
-          );
-        } catch (error) {
-          if (!(error instanceof NodeInputError)) throw error;
-          expect(REASONS).toContain(error.code);
-          expect(error.message).toMatch(/^camera c \(\/c\): /);
-          expect(error.message.length).toBeLessThan(600);
-          outcomes.set(error.code, (outcomes.get(error.code) ?? 0) + 1);
-          return;
-        }
-        expect(typeof checked.stamp).toBe('bigint');
-        const frame = new CameraFrame({
-          camera: 'c',
-          stamp: checked.stamp,
-          frameId: checked.frameId,
-          receivedAt: 0n,
-          source: checked.source,
-          uniqueSuffix: String(++sequence),
-        });
-        try {
-          await frame.prepare({ maxPixels: 3136, minPixels: 3136, maxInputPixels: 40_000_000 });
-          outcome = 'prepared';
-        } catch (error) {
-          if (!(error instanceof NodeInputError)) throw error;
-          // Decoders throw only ImageDecodeError: decode_failed would mean one threw something else.
-          expect(error.code).not.toBe('decode_failed');
-          expect(frame.failure).toBe(error);
-          outcome = `prepare:${error.code}`;
-        }
-        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      },
-      { runs: 2000 },
-    );
-    expect(outcomes.get('prepared')).toBeGreaterThan(100);
-    for (const code of ['bad_message', 'bad_stamp', 'short_data', 'unknown_encoding'])
-      expect(outcomes.get(code) ?? 0).toBeGreaterThan(0);
-  });
+  it(
+    'accepts a message (and its frame then decodes or fails with a NodeInputError) or refuses it with a NodeInputError',
+    async () => {
+      const outcomes = new Map<string, number>();
+      let sequence = 0;
+      await fuzz(
+        'node.image-check (checkImageMessage + CameraFrame.prepare)',
+        messageArb(samples),
+        async ({ transport, message }) => {
+          let outcome: string;
+          let checked;
+          try {
+            checked = checkImageMessage(
+              message,
+              transport,
+              { maxInputPixels: 40_000_000, allowDepthAsImage: false },
+              'camera c (/c)',
+            );
+          } catch (error) {
+            if (!(error instanceof NodeInputError)) throw error;
+            expect(REASONS).toContain(error.code);
+            expect(error.message).toMatch(/^camera c \(\/c\): /);
+            expect(error.message.length).toBeLessThan(600);
+            outcomes.set(error.code, (outcomes.get(error.code) ?? 0) + 1);
+            return;
+          }
+          expect(typeof checked.stamp).toBe('bigint');
+          const frame = new CameraFrame({
+            camera: 'c',
+            stamp: checked.stamp,
+            frameId: checked.frameId,
+            receivedAt: 0n,
+            source: checked.source,
+            uniqueSuffix: String(++sequence),
+          });
+          try {
+            await frame.prepare({ maxPixels: 3136, minPixels: 3136, maxInputPixels: 40_000_000 });
+            outcome = 'prepared';
+          } catch (error) {
+            if (!(error instanceof NodeInputError)) throw error;
+            // Decoders throw only ImageDecodeError: decode_failed would mean one threw something else.
+            expect(error.code).not.toBe('decode_failed');
+            expect(frame.failure).toBe(error);
+            outcome = `prepare:${error.code}`;
+          }
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        },
+        { runs: 3000 },
+      );
+      expect(outcomes.get('prepared')).toBeGreaterThan(100);
+      for (const code of ['bad_message', 'bad_stamp', 'short_data', 'unknown_encoding'])
+        expect(outcomes.get(code) ?? 0).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

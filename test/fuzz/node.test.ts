@@ -20,7 +20,7 @@ import {
   type SpatialQueryResponse,
 } from '../../src/node/index.js';
 import { imageMessage, nodeTestConfig, NS, rosTime } from '../helpers/node-frames.js';
-import { fuzz } from './fuzz.js';
+import { fuzz, FUZZ_TIMEOUT_MS } from './fuzz.js';
 
 const CAMERAS = ['a', 'b', 'c'] as const;
 type Camera = (typeof CAMERAS)[number];
@@ -347,183 +347,189 @@ describe('fuzz: SpatialNodeCore under random input', () => {
     );
   });
 
-  it('never throws or hangs, refuses bad input with a typed reason, answers every query, counts everything', async () => {
-    const totals = { messages: 0, queries: 0, answered: 0, published: 0 };
-    await fuzz(
-      'node.stream (SpatialNodeCore: messages, queries, parameters, lifecycle)',
-      scenarioArb,
-      async ({ config: c, events }) => {
-        const clock = new ManualClock(START);
-        const outputs: NodeOutput[] = [];
-        const backend = fakeBackend(c.mode, c.failEvery);
-        const core = await SpatialNodeCore.create({
-          config: buildConfig(c),
-          backend,
-          clock,
-          maxPendingQueries: c.maxPendingQueries,
-          onOutput: (output) => outputs.push(output),
-        });
-        core.start();
-        let scene = START;
-        const fed: Record<Camera, number> = { a: 0, b: 0, c: 0 };
-        const accepted: Record<Camera, number> = { a: 0, b: 0, c: 0 };
-        const queries: Promise<SpatialQueryResponse>[] = [];
-        const checkOutcome = (outcome: MessageOutcome): void => {
-          if (outcome.accepted) return;
-          expect(REASONS.has(outcome.reason)).toBe(true);
-          expect(typeof outcome.message).toBe('string');
-          expect(outcome.message.length).toBeLessThan(1000);
-        };
+  it(
+    'never throws or hangs, refuses bad input with a typed reason, answers every query, counts everything',
+    async () => {
+      const totals = { messages: 0, queries: 0, answered: 0, published: 0 };
+      await fuzz(
+        'node.stream (SpatialNodeCore: messages, queries, parameters, lifecycle)',
+        scenarioArb,
+        async ({ config: c, events }) => {
+          const clock = new ManualClock(START);
+          const outputs: NodeOutput[] = [];
+          const backend = fakeBackend(c.mode, c.failEvery);
+          const core = await SpatialNodeCore.create({
+            config: buildConfig(c),
+            backend,
+            clock,
+            maxPendingQueries: c.maxPendingQueries,
+            onOutput: (output) => outputs.push(output),
+          });
+          core.start();
+          let scene = START;
+          const fed: Record<Camera, number> = { a: 0, b: 0, c: 0 };
+          const accepted: Record<Camera, number> = { a: 0, b: 0, c: 0 };
+          const queries: Promise<SpatialQueryResponse>[] = [];
+          const checkOutcome = (outcome: MessageOutcome): void => {
+            if (outcome.accepted) return;
+            expect(REASONS.has(outcome.reason)).toBe(true);
+            expect(typeof outcome.message).toBe('string');
+            expect(outcome.message.length).toBeLessThan(1000);
+          };
 
-        const goodImage = (camera: Camera, stamp: bigint): Record<string, unknown> =>
-          camera === 'b'
-            ? { header: { stamp: rosTime(stamp), frame_id: 'b_cam' }, format: 'jpeg', data: jpeg }
-            : imageMessage({ stamp, width: 16, height: 12, seed: Number(stamp % 97n) });
-        const feed = (camera: Camera, message: unknown): void => {
-          fed[camera] += 1;
-          const outcome = core.handleMessage(`/${camera}/image_raw`, message);
-          checkOutcome(outcome);
-          if (outcome.accepted) accepted[camera] += 1;
-        };
+          const goodImage = (camera: Camera, stamp: bigint): Record<string, unknown> =>
+            camera === 'b'
+              ? { header: { stamp: rosTime(stamp), frame_id: 'b_cam' }, format: 'jpeg', data: jpeg }
+              : imageMessage({ stamp, width: 16, height: 12, seed: Number(stamp % 97n) });
+          const feed = (camera: Camera, message: unknown): void => {
+            fed[camera] += 1;
+            const outcome = core.handleMessage(`/${camera}/image_raw`, message);
+            checkOutcome(outcome);
+            if (outcome.accepted) accepted[camera] += 1;
+          };
 
-        for (const event of events) {
-          switch (event.kind) {
-            case 'frames':
-              scene += BigInt(event.stepMs) * 1_000_000n;
-              if (scene > clock.now()) clock.set(scene);
-              for (const camera of CAMERAS) feed(camera, goodImage(camera, scene));
-              break;
-            case 'image': {
-              scene += BigInt(event.stepMs) * 1_000_000n;
-              const stamp = scene + BigInt(event.jitterMs) * 1_000_000n;
-              clock.set(stamp > clock.now() ? stamp : clock.now());
-              let message: unknown = goodImage(event.camera, stamp);
-              if (event.variant === 'junk') message = event.broken[0]?.[1];
-              if (event.variant === 'broken') {
-                const m = message as Record<string, unknown>;
-                const header = m.header as Record<string, unknown>;
-                for (const [key, value] of event.broken) {
-                  if (key === 'stamp' || key === 'frame_id') header[key] = value;
-                  else m[key] = value;
+          for (const event of events) {
+            switch (event.kind) {
+              case 'frames':
+                scene += BigInt(event.stepMs) * 1_000_000n;
+                if (scene > clock.now()) clock.set(scene);
+                for (const camera of CAMERAS) feed(camera, goodImage(camera, scene));
+                break;
+              case 'image': {
+                scene += BigInt(event.stepMs) * 1_000_000n;
+                const stamp = scene + BigInt(event.jitterMs) * 1_000_000n;
+                clock.set(stamp > clock.now() ? stamp : clock.now());
+                let message: unknown = goodImage(event.camera, stamp);
+                if (event.variant === 'junk') message = event.broken[0]?.[1];
+                if (event.variant === 'broken') {
+                  const m = message as Record<string, unknown>;
+                  const header = m.header as Record<string, unknown>;
+                  for (const [key, value] of event.broken) {
+                    if (key === 'stamp' || key === 'frame_id') header[key] = value;
+                    else m[key] = value;
+                  }
                 }
+                feed(event.camera, message);
+                break;
               }
-              feed(event.camera, message);
-              break;
+              case 'info':
+                checkOutcome(core.handleMessage(`/${event.camera}/camera_info`, event.message));
+                break;
+              case 'tf':
+                checkOutcome(core.handleMessage('/tf', event.message));
+                break;
+              case 'unknown': {
+                const outcome = core.handleMessage(`/elsewhere/${event.topic}`, {});
+                expect(outcome).toMatchObject({ accepted: false, reason: 'unknown_topic' });
+                break;
+              }
+              case 'tick':
+                clock.advance(BigInt(event.advanceMs) * 1_000_000n);
+                core.tick();
+                break;
+              case 'query': {
+                const controller = new AbortController();
+                const answer = core.query(event.request as SpatialQueryRequest, {
+                  signal: controller.signal,
+                });
+                expect(answer).toBeInstanceOf(Promise);
+                if (event.cancel) queueMicrotask(() => controller.abort());
+                queries.push(answer);
+                break;
+              }
+              case 'idle':
+                await within(core.whenIdle(), 10_000, 'whenIdle');
+                break;
+              case 'update': {
+                const result = core.updateConfig(event.update);
+                expect(result.applied.length + result.refused.length).toBeGreaterThanOrEqual(
+                  Object.keys(event.update).length > 0 ? 1 : 0,
+                );
+                for (const refused of result.refused) expect(refused.reason.length).toBeGreaterThan(0);
+                break;
+              }
+              case 'lifecycle':
+                if (event.to === 'start') core.start();
+                else await within(core.stop(), 10_000, 'stop');
+                break;
             }
-            case 'info':
-              checkOutcome(core.handleMessage(`/${event.camera}/camera_info`, event.message));
-              break;
-            case 'tf':
-              checkOutcome(core.handleMessage('/tf', event.message));
-              break;
-            case 'unknown': {
-              const outcome = core.handleMessage(`/elsewhere/${event.topic}`, {});
-              expect(outcome).toMatchObject({ accepted: false, reason: 'unknown_topic' });
-              break;
-            }
-            case 'tick':
-              clock.advance(BigInt(event.advanceMs) * 1_000_000n);
-              core.tick();
-              break;
-            case 'query': {
-              const controller = new AbortController();
-              const answer = core.query(event.request as SpatialQueryRequest, { signal: controller.signal });
-              expect(answer).toBeInstanceOf(Promise);
-              if (event.cancel) queueMicrotask(() => controller.abort());
-              queries.push(answer);
-              break;
-            }
-            case 'idle':
-              await within(core.whenIdle(), 10_000, 'whenIdle');
-              break;
-            case 'update': {
-              const result = core.updateConfig(event.update);
-              expect(result.applied.length + result.refused.length).toBeGreaterThanOrEqual(
-                Object.keys(event.update).length > 0 ? 1 : 0,
-              );
-              for (const refused of result.refused) expect(refused.reason.length).toBeGreaterThan(0);
-              break;
-            }
-            case 'lifecycle':
-              if (event.to === 'start') core.start();
-              else await within(core.stop(), 10_000, 'stop');
-              break;
           }
-        }
-        await within(core.whenIdle(), 10_000, 'whenIdle at the end');
-        const responses = await within(Promise.all(queries), 10_000, 'the queries');
-        for (const response of responses) {
-          expect(typeof response.success).toBe('boolean');
-          if (!response.success) expect(response.error.length).toBeGreaterThan(0);
-          else expect(response.error).toBe('');
-        }
+          await within(core.whenIdle(), 10_000, 'whenIdle at the end');
+          const responses = await within(Promise.all(queries), 10_000, 'the queries');
+          for (const response of responses) {
+            expect(typeof response.success).toBe('boolean');
+            if (!response.success) expect(response.error.length).toBeGreaterThan(0);
+            else expect(response.error).toBe('');
+          }
 
-        const stats = core.stats();
-        const diagnostics = core.diagnostics();
-        for (const status of diagnostics.status) {
-          expect([0, 1, 2, 3]).toContain(status.level);
-          for (const value of status.values) expect(typeof value.value).toBe('string');
-        }
-        // Every image fed on a camera topic is received or refused, exactly once.
-        for (const camera of CAMERAS) {
-          const s = stats.cameras[camera];
-          if (!s) throw new Error(`no stats for camera ${camera}`);
-          expect(s.received).toBe(accepted[camera]);
-          expect(s.received + s.rejectedTotal - s.rejectedAtDecode).toBe(fed[camera]);
-          expect(sum(s.rejected)).toBe(s.rejectedTotal);
-        }
-        // Every scheduled job is done, failed, timed out, cancelled or dropped; nothing is left over.
-        const inf = stats.inference;
-        expect(inf.queued).toBe(0);
-        expect(inf.running).toBeNull();
-        expect(inf.pendingQueries).toBe(0);
-        const settled = (kind: 'viewpoint' | 'question' | 'query'): number =>
-          inf.completed[kind] + inf.failed[kind] + inf.timedOut[kind] + inf.cancelled[kind];
-        expect(settled('viewpoint') + settled('question') + inf.dropped).toBe(
-          inf.scheduled.viewpoint + inf.scheduled.question,
-        );
-        expect(stats.pairs.reduce((n, p) => n + p.scheduled, 0)).toBe(inf.scheduled.viewpoint);
-        // Standing questions removed live take their own counters with them.
-        expect(Object.values(stats.questions).reduce((n, q) => n + q.scheduled, 0)).toBeLessThanOrEqual(
-          inf.scheduled.question,
-        );
-        for (const pair of stats.pairs) {
-          expect(pair.published + pair.failed + pair.dropped).toBeLessThanOrEqual(pair.scheduled);
-        }
-        // Every query is invalid, refused, or ran to an outcome.
-        expect(settled('query')).toBe(inf.scheduled.query);
-        expect(
-          inf.invalidQueries +
-            inf.rejectedQueries +
-            inf.completed.query +
-            inf.failed.query +
-            inf.timedOut.query +
-            inf.cancelled.query,
-        ).toBe(queries.length);
-        expect(responses.filter((r) => r.success)).toHaveLength(inf.completed.query);
-        // Outputs match the counters: one per completed job.
-        const viewpoints = outputs.filter((o) => o.topic === '~/viewpoint');
-        expect(viewpoints).toHaveLength(stats.pairs.reduce((n, p) => n + p.published, 0));
-        expect(viewpoints).toHaveLength(inf.completed.viewpoint);
-        expect(outputs.filter((o) => o.topic === '~/answer')).toHaveLength(inf.completed.question);
+          const stats = core.stats();
+          const diagnostics = core.diagnostics();
+          for (const status of diagnostics.status) {
+            expect([0, 1, 2, 3]).toContain(status.level);
+            for (const value of status.values) expect(typeof value.value).toBe('string');
+          }
+          // Every image fed on a camera topic is received or refused, exactly once.
+          for (const camera of CAMERAS) {
+            const s = stats.cameras[camera];
+            if (!s) throw new Error(`no stats for camera ${camera}`);
+            expect(s.received).toBe(accepted[camera]);
+            expect(s.received + s.rejectedTotal - s.rejectedAtDecode).toBe(fed[camera]);
+            expect(sum(s.rejected)).toBe(s.rejectedTotal);
+          }
+          // Every scheduled job is done, failed, timed out, cancelled or dropped; nothing is left over.
+          const inf = stats.inference;
+          expect(inf.queued).toBe(0);
+          expect(inf.running).toBeNull();
+          expect(inf.pendingQueries).toBe(0);
+          const settled = (kind: 'viewpoint' | 'question' | 'query'): number =>
+            inf.completed[kind] + inf.failed[kind] + inf.timedOut[kind] + inf.cancelled[kind];
+          expect(settled('viewpoint') + settled('question') + inf.dropped).toBe(
+            inf.scheduled.viewpoint + inf.scheduled.question,
+          );
+          expect(stats.pairs.reduce((n, p) => n + p.scheduled, 0)).toBe(inf.scheduled.viewpoint);
+          // Standing questions removed live take their own counters with them.
+          expect(Object.values(stats.questions).reduce((n, q) => n + q.scheduled, 0)).toBeLessThanOrEqual(
+            inf.scheduled.question,
+          );
+          for (const pair of stats.pairs) {
+            expect(pair.published + pair.failed + pair.dropped).toBeLessThanOrEqual(pair.scheduled);
+          }
+          // Every query is invalid, refused, or ran to an outcome.
+          expect(settled('query')).toBe(inf.scheduled.query);
+          expect(
+            inf.invalidQueries +
+              inf.rejectedQueries +
+              inf.completed.query +
+              inf.failed.query +
+              inf.timedOut.query +
+              inf.cancelled.query,
+          ).toBe(queries.length);
+          expect(responses.filter((r) => r.success)).toHaveLength(inf.completed.query);
+          // Outputs match the counters: one per completed job.
+          const viewpoints = outputs.filter((o) => o.topic === '~/viewpoint');
+          expect(viewpoints).toHaveLength(stats.pairs.reduce((n, p) => n + p.published, 0));
+          expect(viewpoints).toHaveLength(inf.completed.viewpoint);
+          expect(outputs.filter((o) => o.topic === '~/answer')).toHaveLength(inf.completed.question);
 
-        await within(core.close(), 10_000, 'close');
-        expect(core.handleMessage('/a/image_raw', imageMessage({ stamp: START }))).toMatchObject({
-          accepted: false,
-          reason: 'closed',
-        });
-        await expect(core.query({ question: 'x', cameras: ['a'] })).resolves.toMatchObject({
-          success: false,
-        });
-        totals.messages += events.length;
-        totals.queries += queries.length;
-        totals.answered += inf.completed.query;
-        totals.published += viewpoints.length;
-      },
-      { runs: 250 },
-    );
-    // The scenarios reach the model: estimates are published and some queries succeed.
-    expect(totals.published).toBeGreaterThan(20);
-    expect(totals.answered).toBeGreaterThan(5);
-  });
+          await within(core.close(), 10_000, 'close');
+          expect(core.handleMessage('/a/image_raw', imageMessage({ stamp: START }))).toMatchObject({
+            accepted: false,
+            reason: 'closed',
+          });
+          await expect(core.query({ question: 'x', cameras: ['a'] })).resolves.toMatchObject({
+            success: false,
+          });
+          totals.messages += events.length;
+          totals.queries += queries.length;
+          totals.answered += inf.completed.query;
+          totals.published += viewpoints.length;
+        },
+        { runs: 400 },
+      );
+      // The scenarios reach the model: estimates are published and some queries succeed.
+      expect(totals.published).toBeGreaterThan(20);
+      expect(totals.answered).toBeGreaterThan(5);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
