@@ -1,4 +1,5 @@
 import { Template } from '@huggingface/jinja';
+import { ByteLruCache } from './byte-lru.js';
 import { ModelFolderError } from './errors.js';
 
 /** A content part of a chat message: an image placeholder or a piece of text. */
@@ -18,10 +19,14 @@ export interface QuestionPrompt {
   readonly question: string;
 }
 
+/** Budget of the rendered questions kept (the node asks the same questions again and again). */
+const RENDERED_CACHE_BYTES = 512 * 1024;
+
 /** The model's own chat template (Jinja, rendered by @huggingface/jinja). */
 export class ChatTemplate {
   readonly #template: Template;
   readonly #specialTokens: Readonly<Record<string, string>>;
+  readonly #rendered = new ByteLruCache<string>(RENDERED_CACHE_BYTES, (text) => 2 * text.length);
 
   /**
    * @param source Jinja source of the template.
@@ -50,7 +55,13 @@ export class ChatTemplate {
 
   /** Renders a question over images: optional system message, then one user message (images, text). */
   renderQuestion(prompt: QuestionPrompt): string {
-    return this.render(questionMessages(prompt));
+    const key = JSON.stringify([prompt.system ?? '', prompt.imageCount, prompt.question]);
+    let text = this.#rendered.get(key);
+    if (text === undefined) {
+      text = this.render(questionMessages(prompt));
+      this.#rendered.set(key, text);
+    }
+    return text;
   }
 }
 

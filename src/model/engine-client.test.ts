@@ -58,6 +58,23 @@ describe('EngineClient (engine in a worker thread)', () => {
     expect(remote.results.map((r) => r.probabilities)).toEqual(local.results.map((r) => r.probabilities));
   });
 
+  it('sends pixels unkeyed, twice, through shared memory and leaves the caller arrays as they were', async () => {
+    const before = images.map((image) => Float32Array.from(image.pixelValues));
+    const request = {
+      images: [...images].reverse().map((image) => ({ image })),
+      questions: [{ question: 'Which way? A: left B: right', choices: ['A', 'B'] }],
+    };
+    const local = await engine.scoreQuestions(request);
+    for (let round = 0; round < 2; round++) {
+      const remote = await client.scoreQuestions(request);
+      expect(remote.results.map((r) => r.probabilities)).toEqual(local.results.map((r) => r.probabilities));
+    }
+    images.forEach((image, i) => {
+      expect(image.pixelValues.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(image.pixelValues).toEqual(before[i]);
+    });
+  });
+
   it('streams generated tokens through onToken, in order, before the result', async () => {
     const pieces: number[] = [];
     const result = await client.generate({

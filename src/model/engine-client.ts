@@ -2,6 +2,7 @@ import type {
   AskResult,
   ChoiceOptions,
   ChoiceResult,
+  EngineImage,
   GenerationOptions,
   PromptRequest,
   QuestionSetRequest,
@@ -68,6 +69,36 @@ function split<T extends { readonly signal?: AbortSignal }>(
 }
 
 /**
+ * Pixels of the images sent so far, in shared memory, by the array they copy. A 448x448 image is
+ * 4.8 MB of float32: structured cloning copied it twice per request (serialise, deserialise), and
+ * the node sends each frame pair twice (both directions). Shared, it crosses once and for free; it
+ * cannot be transferred instead, since the caller keeps using its frames. Entries go with the array.
+ */
+const sharedPixels = new WeakMap<Float32Array, Float32Array>();
+
+function sharePixels(values: Float32Array): Float32Array {
+  if (values.buffer instanceof SharedArrayBuffer) return values;
+  let shared = sharedPixels.get(values);
+  if (shared === undefined) {
+    shared = new Float32Array(new SharedArrayBuffer(values.byteLength));
+    shared.set(values);
+    sharedPixels.set(values, shared);
+  }
+  return shared;
+}
+
+/** The request with its images' pixels in shared memory (see {@link sharePixels}). */
+function withSharedImages<T extends { readonly images: readonly EngineImage[] }>(request: T): T {
+  return {
+    ...request,
+    images: request.images.map((entry) => ({
+      ...entry,
+      image: { ...entry.image, pixelValues: sharePixels(entry.image.pixelValues) },
+    })),
+  };
+}
+
+/**
  * The engine in a worker thread, with the in-process {@link Engine}'s request and result types:
  * onnxruntime's blocking runs never stall the caller's event loop. Requests run one at a time in
  * order; `signal` cancels (between decoder passes), a crashed worker is restarted and its request
@@ -113,18 +144,18 @@ export class EngineClient {
   }
 
   scoreQuestions(request: QuestionSetRequest): Promise<QuestionSetResult> {
-    const [params, signal] = split(request);
+    const [params, signal] = split(withSharedImages(request));
     return this.#worker.call('scoreQuestions', params, signal ? { signal } : {});
   }
 
   scoreChoices(request: PromptRequest & ChoiceOptions): Promise<ChoiceResult> {
-    const [params, signal] = split(request);
+    const [params, signal] = split(withSharedImages(request));
     return this.#worker.call('scoreChoices', params, signal ? { signal } : {});
   }
 
   ask(request: PromptRequest & GenerationOptions & { readonly choices?: ChoiceOptions }): Promise<AskResult> {
     const { onToken, ...rest } = request;
-    const [params, signal] = split(rest);
+    const [params, signal] = split(withSharedImages(rest));
     return this.#worker.call('ask', params, {
       ...(signal ? { signal } : {}),
       ...(onToken ? { onEvent: onToken } : {}),

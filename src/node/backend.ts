@@ -4,6 +4,7 @@ import type {
   GenerationOptions,
   PromptRequest,
   QuestionSetRequest,
+  Timings,
 } from '../model/engine.js';
 
 /** What a host of the model reports for diagnostics (a worker-thread client fills more than an in-process engine). */
@@ -24,9 +25,13 @@ export interface InferenceBackend {
   /** Multiple-choice scoring of several questions over the same images. */
   scoreQuestions(request: QuestionSetRequest): Promise<{
     readonly results: readonly Pick<ChoiceScores, 'probabilities' | 'choiceIndex'>[];
+    /** Where the model's time went (the engine gives it; optional for other backends). */
+    readonly timings?: Timings;
   }>;
   /** Free-form generation; `onToken` streams the pieces. */
-  generate(request: PromptRequest & GenerationOptions): Promise<Pick<AskResult, 'text' | 'finishReason'>>;
+  generate(
+    request: PromptRequest & GenerationOptions,
+  ): Promise<Pick<AskResult, 'text' | 'finishReason'> & { readonly timings?: Timings }>;
   /** Execution provider the model runs on (`cpu`, `cuda`); absent: reported as `unknown`. */
   readonly executionProvider?: string;
   /** Why a GPU was asked for but another provider runs; null or absent: none. */
