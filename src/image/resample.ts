@@ -95,6 +95,45 @@ function resizeHorizontal(
   return out;
 }
 
+/** Taps of the filters the vertical pass sums in one expression (all of them when shrinking at most 1.75x). */
+const SHORT_FILTER = 8;
+
+/**
+ * One output row of the vertical pass for a filter of at most {@link SHORT_FILTER} taps: each byte is
+ * one sum of 8 products (zero weights past the filter, on its last row), in registers instead of a
+ * running sum in memory per tap. Pillow's int32 sums never overflow (|sum| <= 255 * sum|w| < 2^31), so
+ * these float64 sums of integer products are exact and equal its.
+ */
+function shortFilterRow(
+  src: Uint8Array,
+  out: Uint8Array,
+  o: number,
+  rowBytes: number,
+  row: number,
+  n: number,
+  weights: Int32Array,
+  k0: number,
+): void {
+  const w = (k: number): number => (k < n ? (weights[k0 + k] as number) : 0);
+  const r = (k: number): number => row + (k < n ? k : n - 1) * rowBytes;
+  const [w0, w1, w2, w3, w4, w5, w6, w7] = [w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7)];
+  const [r0, r1, r2, r3, r4, r5, r6, r7] = [r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7)];
+  for (let i = 0; i < rowBytes; i++) {
+    const v =
+      (HALF +
+        (src[r0 + i] as number) * w0 +
+        (src[r1 + i] as number) * w1 +
+        (src[r2 + i] as number) * w2 +
+        (src[r3 + i] as number) * w3 +
+        (src[r4 + i] as number) * w4 +
+        (src[r5 + i] as number) * w5 +
+        (src[r6 + i] as number) * w6 +
+        (src[r7 + i] as number) * w7) >>
+      PRECISION_BITS;
+    out[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+}
+
 function resizeVertical(
   src: Uint8Array,
   width: number,
@@ -110,6 +149,10 @@ function resizeVertical(
     const k0 = y * taps;
     const k1 = k0 + (count[y] as number);
     let row = ((first[y] as number) - rowOffset) * rowBytes;
+    if (k1 - k0 <= SHORT_FILTER) {
+      shortFilterRow(src, out, y * rowBytes, rowBytes, row, k1 - k0, weights, k0);
+      continue;
+    }
     // Every output has at least one tap; the first one initialises the sums (Int32Array stores wrap like int32).
     const w0 = weights[k0] as number;
     for (let i = 0; i < rowBytes; i++) sums[i] = HALF + imul(src[row + i] as number, w0);
