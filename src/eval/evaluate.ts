@@ -99,6 +99,12 @@ export interface EvaluateOptions {
   readonly examples?: number;
   readonly onProgress?: (progress: EvalProgress) => void;
   readonly logger?: NodeLogger;
+  /**
+   * Stops the replay early (SIGINT/SIGTERM in `actial eval`): no further message is read, the job
+   * running is cancelled, the outputs made so far are kept and scored, and the result says
+   * `interrupted` (the abort reason). Resolves normally, it does not reject.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Everything {@link evaluateBag} measured. */
@@ -114,6 +120,8 @@ export interface EvalResult {
   readonly limited: boolean;
   /** The bag's BagTruncatedError message when it ended early; null otherwise. */
   readonly truncated: string | null;
+  /** Why the replay was stopped through `signal` (e.g. `SIGINT`); null when it was not. */
+  readonly interrupted: string | null;
   readonly tf: {
     readonly frames: number;
     readonly samples: number;
@@ -231,6 +239,14 @@ async function thumbnail(message: unknown, transport: 'raw' | 'compressed'): Pro
   return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }
 
+/** The text of an abort reason: a signal name, an error's message. */
+function reasonText(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error) return reason.message;
+  return 'aborted';
+}
+
 function countTotal(topics: readonly BagTopic[], names: readonly string[]): number | undefined {
   let total = 0;
   for (const name of names) {
@@ -257,7 +273,12 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
   const progress = options.onProgress ?? (() => undefined);
   const examplesWanted = options.examples ?? 6;
   const limit = options.limit ?? Infinity;
+  const signal = options.signal;
   let truncated: string | null = null;
+  const aborted = new Promise<void>((resolve) => {
+    if (!signal || signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 
   // Pass 1: the tf tree.
   const tfStarted = performance.now();
@@ -268,6 +289,7 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
   const tfTotal = countTotal(topics, tfTopics);
   try {
     for await (const record of bag.messages({ topics: tfTopics })) {
+      if (signal?.aborted) break;
       tfRejected += tf.addTfMessage(record.message, record.topic === '/tf_static').rejected.length;
       tfMessages += 1;
       if (tfMessages % 500 === 0) {
@@ -391,7 +413,7 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
 
   core.start();
   try {
-    for await (const record of bag.messages({ topics: replayTopics })) {
+    for await (const record of signal?.aborted ? [] : bag.messages({ topics: replayTopics })) {
       messages += 1;
       clock.set(record.logTimeNs);
       const cameras = cameraByTopic.get(record.topic);
@@ -414,7 +436,9 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
       }
       core.handleMessage(record.topic, record.message, record.logTimeNs);
       core.tick(record.logTimeNs);
-      await core.whenIdle();
+      // An interruption does not wait for the job running: it is cancelled below.
+      await (signal ? Promise.race([core.whenIdle(), aborted]) : core.whenIdle());
+      if (signal?.aborted) break;
       await flush();
       const now = performance.now();
       if (now - lastProgress > 200) {
@@ -439,6 +463,9 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
     }
     truncated ??= error.message;
   }
+  const interrupted = signal?.aborted ? reasonText(signal) : null;
+  // Interrupted: cancel the job running (the engine stops between two passes), keep what is done.
+  if (interrupted !== null) await core.close();
   await core.whenIdle();
   await flush();
   const stats = core.stats();
@@ -467,6 +494,7 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
     messages,
     limited,
     truncated,
+    interrupted,
     tf: { frames: tf.frames.length, samples: tf.sampleCount, rejected: tfRejected, missingFrames },
     tfMs,
     replayMs: performance.now() - replayStarted,

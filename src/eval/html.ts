@@ -306,6 +306,9 @@ export function renderHtmlReport(report: EvalReport, examples: readonly ExampleP
   const warnings = [
     report.model.note,
     report.bag.truncated,
+    report.bag.interrupted
+      ? `Interrupted by ${report.bag.interrupted}: the report covers the ${report.bag.messagesReplayed} messages replayed before it.`
+      : null,
     report.counts.tf.missingFrames.length > 0
       ? `Optical frames not in tf (their pairs are skipped): ${report.counts.tf.missingFrames.join(', ')}`
       : null,

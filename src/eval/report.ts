@@ -67,6 +67,8 @@ export interface EvalReport {
     readonly limited: boolean;
     /** Why the bag ended early (a truncated file); null when it did not. */
     readonly truncated: string | null;
+    /** The signal that stopped the replay early (`SIGINT`, `SIGTERM`); null when none did. */
+    readonly interrupted: string | null;
     /** Stamps with nanosec >= 1e9 carried into sec while reading. */
     readonly normalizedStamps: number;
   };
@@ -209,6 +211,7 @@ export function buildReport(result: EvalResult, context: ReportContext): EvalRep
       messagesReplayed: result.messages,
       limited: result.limited,
       truncated: result.truncated,
+      interrupted: result.interrupted,
       normalizedStamps: context.normalizedStamps,
     },
     config: {
@@ -307,6 +310,11 @@ export function summaryLines(report: EvalReport): string[] {
   ];
   if (report.model.note) lines.push(`note: ${report.model.note}`);
   if (report.bag.truncated) lines.push(`warning: ${report.bag.truncated}`);
+  if (report.bag.interrupted) {
+    lines.push(
+      `warning: interrupted by ${report.bag.interrupted}: the report covers the ${report.bag.messagesReplayed} messages replayed before it`,
+    );
+  }
   lines.push(
     `pairs: ${counts.evaluated} scored, ${counts.skipped} skipped${skips.length ? ` (${skips.join(', ')})` : ''}, not estimated: failed ${counts.notEstimated.failed}, timed out ${counts.notEstimated.timedOut}, dropped ${counts.notEstimated.dropped}`,
   );

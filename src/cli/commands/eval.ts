@@ -24,6 +24,7 @@ import { packageRoot } from '../../model/bundled.js';
 import { Engine, engineOptionsFromConfig } from '../../model/engine.js';
 import { ModelError } from '../../model/errors.js';
 import { LABEL_PRESETS, type LabelPreset } from '../../spatial/labels.js';
+import { interruptOnSignals } from '../interrupt.js';
 import { CliError, log } from '../output.js';
 
 interface EvalOptions {
@@ -37,6 +38,7 @@ interface EvalOptions {
   predictions: boolean;
   param: string[];
   progress: boolean;
+  progressEvery: string;
 }
 
 const PRESETS: Readonly<Record<EvalOptions['labelsPreset'], LabelPreset>> = {
@@ -46,6 +48,14 @@ const PRESETS: Readonly<Record<EvalOptions['labelsPreset'], LabelPreset>> = {
 
 /** Most core warnings printed after the run (each distinct text once). */
 const MAX_WARNINGS = 20;
+
+function parseProgressEvery(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new CliError(`--progress-every: '${value}' is not a number of seconds > 0`, 2);
+  }
+  return n;
+}
 
 function version(): string {
   try {
@@ -123,95 +133,116 @@ export function registerEvalCommand(program: Command): void {
     .option('--no-predictions', 'do not write predictions.mcap')
     .option('-p, --param <key=value...>', 'override a parameter, as --ros-args -p does', [])
     .option('--no-progress', 'no progress bar or progress lines on stderr')
+    .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '5')
     .action(async (opts: EvalOptions) => {
       const limit = parseLimit(opts.limit);
-      if (opts.bag !== undefined && opts.config === undefined) {
-        throw new CliError(
-          '--config is required with --bag: it names the cameras, their topics and optical frames',
-          2,
-        );
-      }
-      const configPath = opts.config ?? sampleConfigPath();
-      const config = loadConfig(configPath, opts.param);
-      const cacheDir = defaultCacheDir();
-      let bagPath = opts.bag;
-      if (bagPath === undefined) {
-        const sample = await ensureSampleBag({ cacheDir });
-        bagPath = sample.path;
-        if (sample.generated)
-          log(`generated the bundled sample bag in ${sample.seconds.toFixed(1)} s: ${bagPath}`);
-      }
-      const bag = await openOrExplain(bagPath);
-      const out = resolve(opts.out);
-      let predictions: McapBagWriter | undefined;
-      let engine: Engine | undefined;
-      const warnings = new Map<string, number>();
-      const progress = opts.progress ? createProgressReporter() : undefined;
+      const progressEvery = parseProgressEvery(opts.progressEvery);
+      const interruption = new AbortController();
+      const signals = interruptOnSignals(interruption, {
+        what: 'actial eval',
+        stopping: 'stopping the replay; writing the report of what was replayed',
+      });
       try {
-        const model = await resolveEvalModel({ model: opts.model, configPath: config.model.path, cacheDir });
-        engine = await createEngine(config, model);
-        await mkdir(out, { recursive: true });
-        if (opts.predictions) predictions = await McapBagWriter.create(join(out, 'predictions.mcap'));
-        const labelOptions = LABEL_PRESETS[PRESETS[opts.labelsPreset]];
-        const warn = (message: string): void => {
-          warnings.set(message, (warnings.get(message) ?? 0) + 1);
-        };
-        let result;
-        try {
-          result = await evaluateBag({
-            bag,
-            config,
-            backend: engine,
-            modelName: model.name,
-            labels: labelOptions,
-            ...(opts.fixedFrame ? { fixedFrame: opts.fixedFrame } : {}),
-            ...(limit === undefined ? {} : { limit }),
-            ...(predictions ? { predictions } : {}),
-            ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
-            logger: { warn, error: warn },
-          });
-        } catch (error) {
-          if (error instanceof EvalError || error instanceof BagFormatError)
-            throw new CliError(error.message, 2);
-          throw error;
-        } finally {
-          progress?.stop();
-        }
-        await predictions?.close();
-        const report = buildReport(result, {
-          version: version(),
-          bagPath: resolve(bagPath),
-          storage: bag.storage,
-          sample: opts.bag === undefined,
-          normalizedStamps: bag.normalizedStamps,
-          configPath: resolve(configPath),
-          config,
-          labelsPreset: opts.labelsPreset,
-          labelOptions,
-          fixedFrame: opts.fixedFrame ?? null,
-          model,
-        });
-        const jsonPath = join(out, 'report.json');
-        const htmlPath = join(out, 'report.html');
-        await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-        await writeFile(htmlPath, renderHtmlReport(report, result.examples));
-        for (const [message, count] of [...warnings].slice(0, MAX_WARNINGS)) {
-          log(`warning: ${message}${count > 1 ? ` (x${count})` : ''}`);
-        }
-        const lines = [...summaryLines(report), `report: ${htmlPath}`, `json: ${jsonPath}`];
-        if (predictions) lines.push(`predictions: ${predictions.path}`);
-        process.stdout.write(`${lines.join('\n')}\n`);
-        if (report.counts.evaluated === 0) {
-          throw new CliError(
-            `no pair could be scored (${report.counts.skipped} skipped, ${report.counts.notEstimated.failed} failed); see ${htmlPath}`,
-            3,
-          );
-        }
+        await runEval(opts, limit, progressEvery, interruption.signal);
       } finally {
-        progress?.stop();
-        await predictions?.close();
-        await engine?.dispose();
-        await bag.close();
+        signals.release();
       }
     });
+}
+
+async function runEval(
+  opts: EvalOptions,
+  limit: number | undefined,
+  progressEvery: number,
+  interruption: AbortSignal,
+): Promise<void> {
+  if (opts.bag !== undefined && opts.config === undefined) {
+    throw new CliError(
+      '--config is required with --bag: it names the cameras, their topics and optical frames',
+      2,
+    );
+  }
+  const configPath = opts.config ?? sampleConfigPath();
+  const config = loadConfig(configPath, opts.param);
+  const cacheDir = defaultCacheDir();
+  let bagPath = opts.bag;
+  if (bagPath === undefined) {
+    const sample = await ensureSampleBag({ cacheDir });
+    bagPath = sample.path;
+    if (sample.generated)
+      log(`generated the bundled sample bag in ${sample.seconds.toFixed(1)} s: ${bagPath}`);
+  }
+  const bag = await openOrExplain(bagPath);
+  const out = resolve(opts.out);
+  let predictions: McapBagWriter | undefined;
+  let engine: Engine | undefined;
+  const warnings = new Map<string, number>();
+  const progress = opts.progress ? createProgressReporter({ plainIntervalS: progressEvery }) : undefined;
+  try {
+    const model = await resolveEvalModel({ model: opts.model, configPath: config.model.path, cacheDir });
+    engine = await createEngine(config, model);
+    await mkdir(out, { recursive: true });
+    if (opts.predictions) predictions = await McapBagWriter.create(join(out, 'predictions.mcap'));
+    const labelOptions = LABEL_PRESETS[PRESETS[opts.labelsPreset]];
+    const warn = (message: string): void => {
+      warnings.set(message, (warnings.get(message) ?? 0) + 1);
+    };
+    let result;
+    try {
+      result = await evaluateBag({
+        bag,
+        config,
+        backend: engine,
+        modelName: model.name,
+        labels: labelOptions,
+        ...(opts.fixedFrame ? { fixedFrame: opts.fixedFrame } : {}),
+        ...(limit === undefined ? {} : { limit }),
+        ...(predictions ? { predictions } : {}),
+        ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+        logger: { warn, error: warn },
+        signal: interruption,
+      });
+    } catch (error) {
+      if (error instanceof EvalError || error instanceof BagFormatError) throw new CliError(error.message, 2);
+      throw error;
+    } finally {
+      progress?.stop();
+    }
+    await predictions?.close();
+    const report = buildReport(result, {
+      version: version(),
+      bagPath: resolve(bagPath),
+      storage: bag.storage,
+      sample: opts.bag === undefined,
+      normalizedStamps: bag.normalizedStamps,
+      configPath: resolve(configPath),
+      config,
+      labelsPreset: opts.labelsPreset,
+      labelOptions,
+      fixedFrame: opts.fixedFrame ?? null,
+      model,
+    });
+    const jsonPath = join(out, 'report.json');
+    const htmlPath = join(out, 'report.html');
+    await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(htmlPath, renderHtmlReport(report, result.examples));
+    for (const [message, count] of [...warnings].slice(0, MAX_WARNINGS)) {
+      log(`warning: ${message}${count > 1 ? ` (x${count})` : ''}`);
+    }
+    const lines = [...summaryLines(report), `report: ${htmlPath}`, `json: ${jsonPath}`];
+    if (predictions) lines.push(`predictions: ${predictions.path}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    // Interrupted: exit 0 with the partial report (the summary says so), whatever it holds.
+    if (report.counts.evaluated === 0 && report.bag.interrupted === null) {
+      throw new CliError(
+        `no pair could be scored (${report.counts.skipped} skipped, ${report.counts.notEstimated.failed} failed); see ${htmlPath}`,
+        3,
+      );
+    }
+  } finally {
+    progress?.stop();
+    await predictions?.close();
+    await engine?.dispose();
+    await bag.close();
+  }
 }
