@@ -413,9 +413,14 @@ describe('deactivate, cleanup, shutdown', () => {
       signal = options.signal;
       return new Promise(() => undefined);
     };
-    void h.node.call('~/query', request('?'));
+    const pending = h.node.call('~/query', request('?'));
     h.node.deactivate();
     expect(h.ros.state).toBe('inactive');
+    // The pending call is answered before the service goes (it was left without a response).
+    await expect(pending).resolves.toMatchObject({
+      success: false,
+      error: 'the node left the active state (lifecycle deactivate) before the query was answered',
+    });
     expect(live(h.node.subscriptions)).toEqual([]);
     expect(live(h.node.services)).toEqual([]);
     expect(live(h.node.timers)).toEqual([]);
@@ -428,6 +433,25 @@ describe('deactivate, cleanup, shutdown', () => {
     expect(publisher(h.node, '~/answer').dropped).toEqual([]);
     h.ros.activate();
     expect(live(h.node.subscriptions)).toHaveLength(5);
+  });
+
+  it('shutdown with an Ask goal running: the goal ends (aborted) before its action server is destroyed', async () => {
+    const h = await active();
+    h.core().answer = (_req, options) =>
+      new Promise((resolve) => {
+        options.signal?.addEventListener('abort', () =>
+          resolve({ success: false, error: 'cancelled', answer: emptySpatialAnswer() }),
+        );
+      });
+    const goal = h.node.actionServers[0]?.sendGoal(request('?'));
+    await settle();
+    const server = h.node.actionServers[0];
+    const destroyedWhenGoalEnded = goal?.result.then(() => server?.destroyed);
+    await h.ros.shutdown();
+    await expect(goal?.result).resolves.toMatchObject({ status: 'aborted', result: { success: false } });
+    await expect(destroyedWhenGoalEnded).resolves.toBe(false);
+    expect(server?.destroyed).toBe(true);
+    expect(h.node.destroyed).toBe(true);
   });
 
   it('shutdown from active closes the core and the model, finalizes and destroys the node', async () => {

@@ -17,7 +17,7 @@ import { ConfigError, parseConfig } from '../config/load.js';
 import type { NodeConfig } from '../config/schema.js';
 import type { InferenceBackend } from '../node/backend.js';
 import { planConfigUpdate } from '../node/live-config.js';
-import type { NodeOutput, SpatialQueryResponse } from '../node/messages.js';
+import { emptySpatialAnswer, type NodeOutput, type SpatialQueryResponse } from '../node/messages.js';
 import { SpatialNodeCore, type NodeLogger, type SpatialNodeCoreOptions } from '../node/node-core.js';
 import {
   coerceParameterValue,
@@ -144,7 +144,12 @@ export class ActialRosNode {
   #attached: Attached | undefined;
   #closing: Promise<void> = Promise.resolve();
   readonly #goals = new Map<RclGoalHandle, AbortController>();
-  readonly #calls = new Set<AbortController>();
+  /** Service calls not answered yet: how to cancel each, and how to answer it (once). */
+  readonly #calls = new Map<AbortController, (response: SpatialQueryResponse) => void>();
+  /** Ask goals running (their execute callbacks). */
+  readonly #goalRuns = new Set<Promise<SpatialQueryResponse>>();
+  /** Action servers kept until their goals have ended (see #detach). */
+  #lingering: Promise<void> = Promise.resolve();
   readonly #finalized: Promise<void>;
   #resolveFinalized: () => void = () => undefined;
   #destroyed = false;
@@ -243,6 +248,7 @@ export class ActialRosNode {
       }
     }
     await this.#closing;
+    await this.#lingering;
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.node.destroy();
@@ -513,7 +519,7 @@ export class ActialRosNode {
     this.#wantActive = false;
     this.#generation += 1; // a load still running is discarded when it ends
     this.#loading = undefined;
-    this.#detach();
+    this.#detach(transition);
     const loaded = this.#loaded;
     this.#loaded = undefined;
     if (loaded) {
@@ -634,13 +640,16 @@ export class ActialRosNode {
       subscribe('tf2_msgs/msg/TFMessage', '/tf_static', TF_STATIC_QOS, 'tf_static');
       const created = node.createService(QUERY_SERVICE_TYPE, '~/query', (request, response) => {
         const controller = new AbortController();
-        this.#calls.add(controller);
+        let answered = false;
+        const respond = (result: SpatialQueryResponse): void => {
+          if (answered) return;
+          answered = true;
+          response.send(result);
+        };
+        this.#calls.set(controller, respond);
         void core
           .query(request, { signal: controller.signal })
-          .then((result) => {
-            // After deactivate the service is gone: nobody to answer.
-            if (this.#attached?.service === created) response.send(result);
-          })
+          .then(respond) // after a deactivate, #detach has answered it already
           .catch((error: unknown) => this.#logger.error(`~/query: ${errorText(error)}`))
           .finally(() => this.#calls.delete(controller));
       });
@@ -649,7 +658,15 @@ export class ActialRosNode {
         node,
         ASK_ACTION_TYPE,
         '~/ask',
-        (goalHandle) => this.#executeGoal(core, goalHandle),
+        (goalHandle) => {
+          const run = this.#executeGoal(core, goalHandle);
+          this.#goalRuns.add(run);
+          void run.then(
+            () => this.#goalRuns.delete(run),
+            () => this.#goalRuns.delete(run),
+          );
+          return run;
+        },
         () => (this.#attached?.core === core ? this.#rcl.GoalResponse.ACCEPT : this.#rcl.GoalResponse.REJECT),
         undefined,
         (goalHandle) => this.#cancelGoal(goalHandle),
@@ -697,8 +714,13 @@ export class ActialRosNode {
     return this.#rcl.CancelResponse.ACCEPT;
   }
 
-  /** Undoes {@link #attach} (deactivate, cleanup). */
-  #detach(): void {
+  /**
+   * Undoes {@link #attach} (deactivate, cleanup, shutdown). Service calls still pending are answered
+   * at once (success=false, naming the transition) before the service goes; Ask goals running are
+   * cancelled, and their action server is destroyed once they have ended, so that their clients
+   * get a result.
+   */
+  #detach(transition = 'deactivate'): void {
     for (const publisher of Object.values(this.#publishers ?? {})) publisher.deactivate();
     const attached = this.#attached;
     if (!attached) return;
@@ -706,10 +728,19 @@ export class ActialRosNode {
     const node = this.node;
     for (const subscription of attached.subscriptions) node.destroySubscription(subscription);
     node.destroyTimer(attached.timer);
+    const reason = `the node left the active state (lifecycle ${transition}) before the query was answered`;
+    for (const [controller, respond] of this.#calls) {
+      respond({ success: false, error: reason, answer: emptySpatialAnswer() });
+      controller.abort(new Error(reason));
+    }
+    this.#calls.clear();
     node.destroyService(attached.service);
-    attached.actionServer.destroy();
-    for (const controller of [...this.#goals.values(), ...this.#calls]) {
-      controller.abort(new Error('the node was deactivated'));
+    for (const controller of this.#goals.values()) controller.abort(new Error(reason));
+    const goals = [...this.#goalRuns];
+    if (goals.length === 0) attached.actionServer.destroy();
+    else {
+      const done = Promise.allSettled(goals).then(() => attached.actionServer.destroy());
+      this.#lingering = Promise.all([this.#lingering, done]).then(() => undefined);
     }
     void attached.core
       .stop()
