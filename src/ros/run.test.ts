@@ -59,7 +59,7 @@ describe('loadRclnodejs', () => {
 describe('runNode', () => {
   const cameraArgs = ['-p', 'cameras:=[left]', '-p', 'camera.left.topic:=/left/image_raw'];
 
-  async function start(args: string[], closeCore?: () => Promise<void>) {
+  async function start(args: string[], closeCore?: () => Promise<void>, shutdownTimeoutMs?: number) {
     const rcl = new FakeRcl();
     const signals = new EventEmitter();
     let node!: ActialRosNode;
@@ -70,6 +70,7 @@ describe('runNode', () => {
       argv: ['node', 'main.js', '--ros-args', ...args],
       signals: signals as unknown as NodeJS.Process,
       onNode: (n) => (node = n),
+      ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
       createBackend: () => {
         const backend = fakeBackend();
         backends.push(backend);
@@ -111,6 +112,16 @@ describe('runNode', () => {
     run.signals.emit('SIGINT', 'SIGINT');
     run.signals.emit('SIGINT', 'SIGINT');
     await expect(run.exit).resolves.toBe(1);
+  });
+
+  it('a shutdown that does not finish in shutdownTimeoutMs exits with 1, saying so', async () => {
+    const run = await start(cameraArgs, () => new Promise(() => undefined), 50);
+    run.signals.emit('SIGTERM', 'SIGTERM');
+    await expect(run.exit).resolves.toBe(1);
+    expect(run.rcl.node.logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      'shutdown did not finish within 0.05 s; exiting',
+    ]);
+    expect(run.rcl.module.isShutdown()).toBe(true);
   });
 
   it('auto_activate false: stays unconfigured until told; exits once finalized through the lifecycle', async () => {

@@ -87,6 +87,11 @@ export interface RunNodeOptions extends Omit<ActialRosNodeOptions, 'rcl'> {
   readonly signals?: Pick<NodeJS.Process, 'on' | 'off'>;
   /** Called with the node once it exists (tests). */
   readonly onNode?: (node: ActialRosNode) => void;
+  /**
+   * After SIGINT/SIGTERM, the longest the lifecycle shutdown (cancelling inference, answering
+   * pending requests, closing the model) may take; past it the node exits with code 1. Default 30 s.
+   */
+  readonly shutdownTimeoutMs?: number;
 }
 
 /**
@@ -94,7 +99,14 @@ export interface RunNodeOptions extends Omit<ActialRosNodeOptions, 'rcl'> {
  * 0 after a clean shutdown, 1 when a second signal interrupts the shutdown.
  */
 export async function runNode(options: RunNodeOptions): Promise<number> {
-  const { rcl, argv = process.argv, signals = process, onNode, ...nodeOptions } = options;
+  const {
+    rcl,
+    argv = process.argv,
+    signals = process,
+    onNode,
+    shutdownTimeoutMs = 30_000,
+    ...nodeOptions
+  } = options;
   await rcl.init(undefined, [...argv]);
   const node = await ActialRosNode.create({ ...nodeOptions, rcl });
   onNode?.(node);
@@ -105,12 +117,25 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
   const stop = (why: string): Promise<number> => {
     stopping ??= (async () => {
       logger.info(`${why}: shutting down`);
-      try {
-        await node.shutdown();
-      } catch (error) {
-        logger.error(`shutdown: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), shutdownTimeoutMs);
+        timer.unref?.();
+      });
+      const finished = node.shutdown().then(
+        () => 'done' as const,
+        (error: unknown) => {
+          logger.error(`shutdown: ${error instanceof Error ? error.message : String(error)}`);
+          return 'done' as const;
+        },
+      );
+      const outcome = await Promise.race([finished, deadline]);
+      clearTimeout(timer);
       if (!rcl.isShutdown()) rcl.shutdown();
+      if (outcome === 'late') {
+        logger.error(`shutdown did not finish within ${shutdownTimeoutMs / 1000} s; exiting`);
+        return 1;
+      }
       return 0;
     })();
     return stopping;
