@@ -11,6 +11,12 @@ export interface TinyModelDimensions {
   /** Rows of the embedding table and columns of lm_head (the real Qwen2.5 3B/VL-3B vocabulary). */
   readonly vocabSize: number;
   readonly ropeTheta: number;
+  /**
+   * Explicit rotary inverse frequencies, one per frequency index (headDim / 2 of them), in place
+   * of `1 / ropeTheta^(2f / headDim)`. A 0 leaves that pair unrotated (a position-free channel);
+   * the trained viewpoint model uses this to get sharp relative-position selection.
+   */
+  readonly ropeFrequencies?: readonly number[];
   /** Frequencies per M-RoPE row (temporal, height, width); sums to headDim / 2. */
   readonly mropeSection: readonly [number, number, number];
   readonly rmsNormEps: number;
@@ -21,6 +27,41 @@ export interface TinyModelDimensions {
   /** Width of the per-patch vision MLP. */
   readonly visionIntermediateSize: number;
   readonly spatialMergeSize: number;
+  /**
+   * When above 1: the vision encoder first averages each pixel_values row over its 2 frames and
+   * over patchPool x patchPool pixel blocks, so the patch embedding reads 3 * (14 / patchPool)^2
+   * values (the trained viewpoint model uses 2). Absent or 1: it reads the whole row.
+   */
+  readonly patchPool?: number;
+  /**
+   * Add `[x, y] visual.pos_embed` to each concatenated merge window before the merger MLP, (x, y)
+   * the centre of its merged token in [-1, 1] (from image_grid_thw and the row order): 2-D
+   * positions inside the tower, as the real one has.
+   */
+  readonly visionPositions?: boolean;
+}
+
+/** The rotary inverse frequency of each frequency index 0..headDim/2-1. */
+export function ropeInverseFrequencies(dims: TinyModelDimensions): number[] {
+  const half = dims.headDim / 2;
+  if (dims.ropeFrequencies) {
+    if (dims.ropeFrequencies.length !== half) {
+      throw new RangeError(
+        `ropeFrequencies has ${dims.ropeFrequencies.length} entries, expected headDim / 2 = ${half}`,
+      );
+    }
+    return [...dims.ropeFrequencies];
+  }
+  return Array.from({ length: half }, (_, f) => 1 / Math.pow(dims.ropeTheta, (2 * f) / dims.headDim));
+}
+
+/** Values the patch embedding reads per pixel_values row (see {@link TinyModelDimensions.patchPool}). */
+export function patchEmbedInputSize(dims: TinyModelDimensions): number {
+  const pool = dims.patchPool ?? 1;
+  if (pool <= 1) return dims.patchInputSize;
+  const side = 14 / pool;
+  if (!Number.isInteger(side)) throw new RangeError(`patchPool ${pool} does not divide the patch size 14`);
+  return 3 * side * side;
 }
 
 export const TINY_MODEL_DIMENSIONS: TinyModelDimensions = {

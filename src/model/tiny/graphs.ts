@@ -1,6 +1,6 @@
 import { ELEMENT_TYPES, GraphBuilder } from '../onnx-builder/graph-builder.js';
-import type { TinyModelDimensions } from './config.js';
-import type { TinyModelWeights, Weight } from './weights.js';
+import { ropeInverseFrequencies, type TinyModelDimensions } from './config.js';
+import { OTHER_TOKEN_LOGIT, type TinyModelWeights, type Weight } from './weights.js';
 
 /** Symbolic dimension names; transformers.js sizes empty caches by them (`batch_size` -> batch, others 0). */
 export const DIM = {
@@ -48,11 +48,59 @@ function dimOf(b: GraphBuilder, x: string, axis: number): string {
 }
 
 /**
+ * (x, y) in [-1, 1] of the centre of each merged token, [num_merged_patches, 2], for images of any
+ * grids given together: merged token m belongs to the first image whose cumulative token count
+ * exceeds m, and sits at (m - start) in that image's raster order of (h / merge) x (w / merge).
+ */
+function mergedCoordinates(b: GraphBuilder, grid: string, features: string, merge: number): string {
+  const int64 = ELEMENT_TYPES.int64;
+  const float = (x: string): string => b.node('Cast', [x], { attributes: { to: ELEMENT_TYPES.float32 } });
+  const column = (i: number): string => b.node('Gather', [grid, b.constInt(i)], { attributes: { axis: 1 } });
+  const blocksH = b.node('Div', [column(1), b.constInt(merge)]);
+  const blocksW = b.node('Div', [column(2), b.constInt(merge)]);
+  const tokens = b.node('Mul', [b.node('Mul', [column(0), blocksH]), blocksW]);
+  const ends = b.node('CumSum', [tokens, b.constInt(0)]);
+  const starts = b.node('Sub', [ends, tokens]);
+  const m = b.node('Range', [b.constInt(0), dimOf(b, features, 0), b.constInt(1)]);
+  const passed = b.node('GreaterOrEqual', [
+    b.node('Unsqueeze', [m, b.constInt([1])]),
+    b.node('Unsqueeze', [ends, b.constInt([0])]),
+  ]);
+  const image = b.node(
+    'ReduceSum',
+    [b.node('Cast', [passed], { attributes: { to: int64 } }), b.constInt([1])],
+    {
+      attributes: { keepdims: 0 },
+    },
+  );
+  const local = b.node('Sub', [m, b.node('Gather', [starts, image], { attributes: { axis: 0 } })]);
+  const width = b.node('Gather', [blocksW, image], { attributes: { axis: 0 } });
+  const height = b.node('Gather', [blocksH, image], { attributes: { axis: 0 } });
+  const col = b.node('Mod', [local, width]);
+  const row = b.node('Mod', [b.node('Div', [local, width]), height]);
+  const centre = (index: string, size: string): string =>
+    b.node('Unsqueeze', [
+      b.node('Sub', [
+        b.node('Div', [
+          b.node('Add', [b.node('Mul', [float(index), b.constFloat(2)]), b.constFloat(1)]),
+          float(size),
+        ]),
+        b.constFloat(1),
+      ]),
+      b.constInt([1]),
+    ]);
+  return b.node('Concat', [centre(col, width), centre(row, height)], { attributes: { axis: 1 } });
+}
+
+/**
  * Vision encoder: pixel_values [num_patches, 1176] -> image_features [num_patches / 4, hidden].
- * Patch embedding, one residual SiLU MLP per patch, RMSNorm, then the 2x2 merge: every 4
- * consecutive rows (one merge window) are concatenated and mapped by an MLP whose weights differ
- * per window position, so the row order inside a window matters. image_grid_thw is declared (as
- * transformers.js feeds it) but the tiny tower has no positional terms and does not read it.
+ * Optionally the mean over the 2 frames and patchPool^2 pixel blocks first; then the patch
+ * embedding, one residual SiLU MLP per patch, RMSNorm, then the 2x2 merge: every 4 consecutive
+ * rows (one merge window) are concatenated and mapped by an MLP whose weights differ per window
+ * position, so the row order inside a window matters. With `visionPositions` the merged tokens'
+ * centres, computed from image_grid_thw, enter the merger MLP through visual.pos_embed; without,
+ * the tower has no positional terms and image_grid_thw is declared (as transformers.js feeds it)
+ * but unread.
  */
 export function buildVisionEncoder(weights: TinyModelWeights): Uint8Array {
   const d = weights.dimensions;
@@ -60,12 +108,25 @@ export function buildVisionEncoder(weights: TinyModelWeights): Uint8Array {
   const window = d.spatialMergeSize * d.spatialMergeSize;
   const b = new GraphBuilder('tiny_qwen2_5_vl_vision_encoder');
   const pixels = b.input('pixel_values', 'float32', [DIM.patches, d.patchInputSize]);
-  b.input('image_grid_thw', 'int64', [DIM.images, 3]);
+  const grid = b.input('image_grid_thw', 'int64', [DIM.images, 3]);
 
-  const embedded = linear(b, pixels, v.patchEmbed, v.patchEmbedBias);
+  const pool = d.patchPool ?? 1;
+  let patchInput = pixels;
+  if (pool > 1) {
+    // Row element ((c * 2 + frame) * 14 + y) * 14 + x; y = yb * pool + ys, x = xb * pool + xs.
+    const side = 14 / pool;
+    const blocks = b.node('Reshape', [pixels, b.constInt([-1, 3, 2, side, pool, side, pool])]);
+    const mean = b.node('ReduceMean', [blocks], { attributes: { axes: [2, 4, 6], keepdims: 0 } });
+    patchInput = b.node('Reshape', [mean, b.constInt([-1, 3 * side * side])]);
+  }
+  const embedded = linear(b, patchInput, v.patchEmbed, v.patchEmbedBias);
   const mlp = linear(b, silu(b, linear(b, embedded, v.mlpFc1, v.mlpFc1Bias)), v.mlpFc2, v.mlpFc2Bias);
   const patches = rmsNorm(b, b.node('Add', [embedded, mlp]), v.norm, 1e-6);
-  const windows = b.node('Reshape', [patches, b.constInt([-1, window * d.visionHiddenSize])]);
+  let windows = b.node('Reshape', [patches, b.constInt([-1, window * d.visionHiddenSize])]);
+  if (v.posEmbed) {
+    const coordinates = mergedCoordinates(b, grid, windows, d.spatialMergeSize);
+    windows = b.node('Add', [windows, b.node('MatMul', [coordinates, init(b, v.posEmbed)])]);
+  }
   const merged = silu(b, linear(b, windows, v.mergerFc1, v.mergerFc1Bias));
   b.node('Add', [b.node('MatMul', [merged, init(b, v.mergerFc2)]), init(b, v.mergerFc2Bias)], {
     output: 'image_features',
@@ -74,12 +135,40 @@ export function buildVisionEncoder(weights: TinyModelWeights): Uint8Array {
   return b.toModel({ ...MODEL_OPTIONS, docString: 'tiny deterministic Qwen2.5-VL-layout vision encoder' });
 }
 
-/** Token embedding: input_ids [batch, seq] -> inputs_embeds [batch, seq, hidden]. */
+/**
+ * [vocab] int64: the compact row of each token id (its index in `vocabularyIds`), K for the rest.
+ * Built from the K ids (ScatterElements into a constant), so the file holds K ids, not 151,936.
+ */
+function vocabularyIndex(b: GraphBuilder, weights: TinyModelWeights, ids: readonly number[]): string {
+  const k = ids.length;
+  const tokenIds = b.initializer(
+    'model.vocabulary.token_ids',
+    BigInt64Array.from(ids, (id) => BigInt(id)),
+    [k],
+  );
+  const others = b.node('Expand', [b.constInt(k), b.constInt([weights.dimensions.vocabSize])]);
+  const rows = b.node('Range', [b.constInt(0), b.constInt(k), b.constInt(1)]);
+  return b.node('ScatterElements', [others, tokenIds, rows], {
+    attributes: { axis: 0 },
+    output: 'vocabulary.index',
+  });
+}
+
+/**
+ * Token embedding: input_ids [batch, seq] -> inputs_embeds [batch, seq, hidden]. With a compact
+ * vocabulary each id is first mapped to its row (ids outside it share the last row).
+ */
 export function buildEmbedTokens(weights: TinyModelWeights): Uint8Array {
   const d = weights.dimensions;
   const b = new GraphBuilder('tiny_qwen2_5_vl_embed_tokens');
   const ids = b.input('input_ids', 'int64', [DIM.batch, DIM.sequence]);
-  b.node('Gather', [init(b, weights.embedTokens), ids], { attributes: { axis: 0 }, output: 'inputs_embeds' });
+  const rows = weights.vocabularyIds
+    ? b.node('Gather', [vocabularyIndex(b, weights, weights.vocabularyIds), ids], { attributes: { axis: 0 } })
+    : ids;
+  b.node('Gather', [init(b, weights.embedTokens), rows], {
+    attributes: { axis: 0 },
+    output: 'inputs_embeds',
+  });
   b.output('inputs_embeds', 'float32', [DIM.batch, DIM.sequence, d.hiddenSize]);
   return b.toModel({ ...MODEL_OPTIONS, docString: 'tiny deterministic Qwen2.5-VL-layout token embedding' });
 }
@@ -93,9 +182,10 @@ export function buildEmbedTokens(weights: TinyModelWeights): Uint8Array {
 export function mropeFrequencyTable(d: TinyModelDimensions): Float32Array {
   const half = d.headDim / 2;
   const table = new Float32Array(3 * d.headDim);
+  const inverseFrequencies = ropeInverseFrequencies(d);
   for (let j = 0; j < d.headDim; j++) {
     const f = j % half;
-    const invFreq = 1 / Math.pow(d.ropeTheta, (2 * f) / d.headDim);
+    const invFreq = inverseFrequencies[f] ?? 0;
     let row = 0;
     let end = d.mropeSection[0];
     while (f >= end) end += d.mropeSection[++row] ?? Infinity;
@@ -228,7 +318,15 @@ export function buildDecoder(weights: TinyModelWeights): Uint8Array {
     b.constInt([Number.MAX_SAFE_INTEGER]),
     b.constInt([1]),
   ]);
-  b.node('MatMul', [kept, init(b, weights.lmHead)], { output: 'logits' });
+  if (weights.vocabularyIds) {
+    // Compact logits [.., K], one more column of OTHER_TOKEN_LOGIT, then each id picks its column.
+    const compact = b.node('MatMul', [kept, init(b, weights.lmHead)]);
+    const padded = b.node('Pad', [compact, b.constInt([0, 0, 0, 0, 0, 1]), b.constFloat(OTHER_TOKEN_LOGIT)]);
+    const index = vocabularyIndex(b, weights, weights.vocabularyIds);
+    b.node('Gather', [padded, index], { attributes: { axis: 2 }, output: 'logits' });
+  } else {
+    b.node('MatMul', [kept, init(b, weights.lmHead)], { output: 'logits' });
+  }
   b.output('logits', 'float32', [DIM.batch, DIM.logits, d.vocabSize]);
   for (const present of presents) b.output(present, 'float32', presentDims);
   return b.toModel({

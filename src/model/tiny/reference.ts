@@ -1,4 +1,5 @@
 import type { TinyModelWeights, Weight } from './weights.js';
+import { ropeInverseFrequencies } from './config.js';
 
 /**
  * Plain-loop, float64 re-implementations of the tiny model's three graphs, written from the HF
@@ -39,7 +40,7 @@ export interface ReferenceDecoderOutputs {
 const LOWEST_FLOAT32 = -3.4028234663852886e38;
 
 // Module-local: global lookups inside hot loops are slow in vm contexts (jest).
-const { cos: cosine, exp, floor, max, min, pow, sin: sine, sqrt } = Math;
+const { cos: cosine, exp, floor, max, min, sin: sine, sqrt } = Math;
 
 /** y[o] = sum_i x[i] W[i][o] + bias[o], W stored [in, out]. */
 function matVec(x: ArrayLike<number>, w: Weight, bias?: Weight): Float64Array {
@@ -74,7 +75,7 @@ function mropeCosSin(
 ): [Float64Array, Float64Array] {
   const d = weights.dimensions;
   const half = d.headDim / 2;
-  const invFreq = Array.from({ length: half }, (_, f) => 1 / pow(d.ropeTheta, (2 * f) / d.headDim));
+  const invFreq = ropeInverseFrequencies(d);
   const emb = rows.map((p) =>
     Float64Array.from({ length: d.headDim }, (_, j) => p * (invFreq[j % half] ?? 0)),
   );

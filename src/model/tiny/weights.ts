@@ -1,5 +1,5 @@
 import type { TinyModelDimensions } from './config.js';
-import { TINY_MODEL_DIMENSIONS } from './config.js';
+import { TINY_MODEL_DIMENSIONS, patchEmbedInputSize } from './config.js';
 
 /** A weight matrix or vector; matrices are stored [in, out] so that y = x W (ONNX MatMul). */
 export interface Weight {
@@ -41,14 +41,25 @@ export interface TinyModelWeights {
     readonly mergerFc1Bias: Weight;
     readonly mergerFc2: Weight;
     readonly mergerFc2Bias: Weight;
+    /** [2, 4 * visionHidden]: merge-window offset per unit of merged-token x and y (with `visionPositions`). */
+    readonly posEmbed?: Weight;
   };
-  /** [vocab, hidden]. */
+  /** [vocab, hidden]; with a compact vocabulary [K + 1, hidden], the last row for every other id. */
   readonly embedTokens: Weight;
   readonly layers: readonly TinyDecoderLayerWeights[];
   readonly norm: Weight;
-  /** [hidden, vocab] (untied from embedTokens). */
+  /** [hidden, vocab] (untied from embedTokens); with a compact vocabulary [hidden, K]. */
   readonly lmHead: Weight;
+  /**
+   * The K token ids (sorted, distinct) that have their own embedding row and lm_head column. Absent:
+   * the full vocabulary. Other ids embed as the shared last row and get the logit
+   * {@link OTHER_TOKEN_LOGIT}, which keeps a model that uses a few hundred of Qwen's 151,936 ids small.
+   */
+  readonly vocabularyIds?: readonly number[];
 }
+
+/** Logit of every id outside a compact vocabulary: far below any trained logit, finite in fp16. */
+export const OTHER_TOKEN_LOGIT = -1e4;
 
 /** Raised for a seed that is not a 32-bit unsigned integer. */
 export class TinyModelSeedError extends Error {
@@ -115,8 +126,12 @@ export function randomWeightSource(seed: number): WeightSource {
 export function assembleTinyWeights(
   source: WeightSource,
   dimensions: TinyModelDimensions = TINY_MODEL_DIMENSIONS,
+  vocabularyIds?: readonly number[],
 ): TinyModelWeights {
   const d = dimensions;
+  if (vocabularyIds) checkVocabularyIds(vocabularyIds, d.vocabSize);
+  const embedRows = vocabularyIds ? vocabularyIds.length + 1 : d.vocabSize;
+  const logitColumns = vocabularyIds ? vocabularyIds.length : d.vocabSize;
   const matrix = (name: string, fanIn: number, fanOut: number, gain = 1): Weight =>
     source(name, [fanIn, fanOut], { halfWidth: uniformStd(gain / Math.sqrt(fanIn)) });
   const bias = (name: string, size: number, std = 0.2): Weight =>
@@ -149,7 +164,7 @@ export function assembleTinyWeights(
   return {
     dimensions,
     vision: {
-      patchEmbed: matrix('visual.patch_embed.proj.weight', d.patchInputSize, dv, 2),
+      patchEmbed: matrix('visual.patch_embed.proj.weight', patchEmbedInputSize(d), dv, 2),
       patchEmbedBias: bias('visual.patch_embed.proj.bias', dv),
       mlpFc1: matrix('visual.blocks.0.mlp.fc1.weight', dv, d.visionIntermediateSize),
       mlpFc1Bias: bias('visual.blocks.0.mlp.fc1.bias', d.visionIntermediateSize),
@@ -160,14 +175,28 @@ export function assembleTinyWeights(
       mergerFc1Bias: bias('visual.merger.mlp.0.bias', window * dv),
       mergerFc2: matrix('visual.merger.mlp.2.weight', window * dv, d.hiddenSize),
       mergerFc2Bias: bias('visual.merger.mlp.2.bias', d.hiddenSize),
+      ...(d.visionPositions ? { posEmbed: matrix('visual.pos_embed.weight', 2, window * dv) } : {}),
     },
-    embedTokens: source('model.embed_tokens.weight', [d.vocabSize, d.hiddenSize], {
+    embedTokens: source('model.embed_tokens.weight', [embedRows, d.hiddenSize], {
       halfWidth: uniformStd(1),
     }),
     layers,
     norm: normWeight('model.norm.weight', d.hiddenSize),
-    lmHead: matrix('lm_head.weight', d.hiddenSize, d.vocabSize, 3),
+    lmHead: matrix('lm_head.weight', d.hiddenSize, logitColumns, 3),
+    ...(vocabularyIds ? { vocabularyIds: [...vocabularyIds] } : {}),
   };
+}
+
+/** Refuses vocabulary ids that are not sorted, distinct integers in [0, vocabSize). */
+export function checkVocabularyIds(ids: readonly number[], vocabSize: number): void {
+  if (ids.length === 0) throw new RangeError('a compact vocabulary needs at least one token id');
+  ids.forEach((id, i) => {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize || (i > 0 && id <= (ids[i - 1] as number))) {
+      throw new RangeError(
+        `vocabulary ids must be sorted distinct integers in [0, ${vocabSize}); entry ${i} is ${id}`,
+      );
+    }
+  });
 }
 
 /** Draws all weights of the tiny model from `seed` (same seed, same bits). */
