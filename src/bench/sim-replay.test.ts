@@ -66,9 +66,19 @@ describe('simulated rig replay (e2e and soak driver)', () => {
     const rig = renderRig({ cameras: 2, width: 56, height: 56, framesPerCamera: 2, seed: 5 });
     const config = rigConfig(2, '', { viewpoint: { rate_hz: 2 }, model: { max_pixels: 56 * 56 } });
     const modelTime = { ms: 0, backendMs: 0, engineMs: 0 };
+    const buffers = new Set<string>();
+    // A backend in another thread, as the ROS node's: the node prepares frames in shared memory for it.
+    const threaded: InferenceBackend = {
+      ...instant,
+      sharedImageMemory: true,
+      scoreQuestions: (request) => {
+        for (const { image } of request.images) buffers.add(image.pixelValues.buffer.constructor.name);
+        return instant.scoreQuestions(request);
+      },
+    };
     const run = await runSimReplay({
       config,
-      backend: timedBackend(instant, modelTime),
+      backend: timedBackend(threaded, modelTime),
       modelTime,
       rig,
       durationS: 2,
@@ -94,6 +104,7 @@ describe('simulated rig replay (e2e and soak driver)', () => {
     expect(run.maxima.history).toBeLessThanOrEqual(32);
     expect(run.memory.length).toBeGreaterThanOrEqual(4);
     expect(run.stats.inference.completed.viewpoint).toBe(4);
+    expect([...buffers]).toEqual(['SharedArrayBuffer']);
   });
 
   it('takes nearest-rank percentiles', () => {

@@ -101,6 +101,16 @@ describe('preprocess: layout', () => {
     );
   });
 
+  it('puts the same pixel values in shared memory when asked', async () => {
+    const image = syntheticImage(130, 90, 4);
+    const plain = await preprocess(image, small);
+    const shared = await preprocess(image, { ...small, sharedMemory: true });
+    expect(plain.pixelValues.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(shared.pixelValues.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Float32Array.from(shared.pixelValues)).toEqual(plain.pixelValues);
+    expect(shared.gridThw).toEqual(plain.gridThw);
+  });
+
   it("'fast' falls back to Pillow when a side grows", async () => {
     const image = syntheticImage(333, 517, 4);
     const pillow = await preprocess(image, small);

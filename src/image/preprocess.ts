@@ -31,6 +31,11 @@ export interface PreprocessOptions {
   readonly minPixels: number;
   /** Default 'pillow'. */
   readonly resize?: ResizeMethod;
+  /**
+   * Put `pixelValues` in a SharedArrayBuffer, for a model in another thread: EngineClient then
+   * passes it on without copying (default false).
+   */
+  readonly sharedMemory?: boolean;
 }
 
 const PATCH = 14;
@@ -92,7 +97,7 @@ export async function preprocess(image: RgbImage, options: PreprocessOptions): P
       ? data
       : await resizeRgb(data.subarray(0, bytes), width, height, size.width, size.height, method);
   return {
-    pixelValues: patchify(pixels, size.width, size.height),
+    pixelValues: patchify(pixels, size.width, size.height, options.sharedMemory ?? false),
     gridThw: [1, size.height / PATCH, size.width / PATCH],
     resizedWidth: size.width,
     resizedHeight: size.height,
@@ -128,10 +133,11 @@ async function resizeRgb(
 }
 
 /** One pass from interleaved RGB bytes to pixel_values, both frames of each temporal patch written at once. */
-function patchify(pixels: Uint8Array, width: number, height: number): Float32Array {
+function patchify(pixels: Uint8Array, width: number, height: number, shared: boolean): Float32Array {
   const gridW = width / PATCH;
   const blocksW = gridW / MERGE;
-  const out = new Float32Array((height / PATCH) * gridW * PATCH_ROW_LENGTH);
+  const length = (height / PATCH) * gridW * PATCH_ROW_LENGTH;
+  const out = shared ? new Float32Array(new SharedArrayBuffer(4 * length)) : new Float32Array(length);
   const [red, green, blue] = normalised as [Float32Array, Float32Array, Float32Array];
   const plane = PATCH * PATCH;
   let src = 0;

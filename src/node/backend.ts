@@ -36,6 +36,11 @@ export interface InferenceBackend {
   readonly executionProvider?: string;
   /** Why a GPU was asked for but another provider runs; null or absent: none. */
   readonly fallbackReason?: string | null;
+  /**
+   * The model runs in another thread and takes image pixels in shared memory without copying them
+   * (EngineClient): the node then preprocesses frames straight into a SharedArrayBuffer.
+   */
+  readonly sharedImageMemory?: boolean;
   /** Host counters for diagnostics; absent for an in-process engine. */
   stats?(): BackendStats;
 }

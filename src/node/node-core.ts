@@ -1216,6 +1216,7 @@ export class SpatialNodeCore {
       resize: this.#options.resize,
       maxInputPixels: image.max_input_pixels,
       allowDepthAsImage: image.allow_depth_as_image,
+      sharedMemory: this.#backend.sharedImageMemory ?? false,
     };
   }
 

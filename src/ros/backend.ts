@@ -39,6 +39,7 @@ export async function createWorkerBackend(
     generate: (request) => engine.generate(request),
     executionProvider: engine.executionProvider,
     fallbackReason: engine.fallbackReason,
+    sharedImageMemory: true,
     stats: () => engine.stats(),
     close: () => engine.dispose(),
   };
