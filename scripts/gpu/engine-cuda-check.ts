@@ -6,7 +6,7 @@
 import { Engine, type EngineImage } from '../../src/model/engine.js';
 import { viewpointQuestion, defaultOptionOrders } from '../../src/spatial/prompts.js';
 
-const modelDir = process.argv[2];
+const modelDir = process.argv[2] ?? '';
 if (!modelDir) throw new Error('usage: engine-cuda-check MODEL_DIR');
 
 function image(seed: number, grid = 16): EngineImage {

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Staged training of the tiny viewpoint VLM (see tools/train/README.md).
+
+Stage `vision` trains the image pathway alone: the vision tower and the first --vision-layers
+decoder layers, over [system prefix, image 1, between, image 2, <|vision_end|>] only, with three
+signals: the camera motion (ego translation and yaw labels, and their sizes) read from the
+<|vision_end|> token after image 2, and where each token of image 2 shows in image 1 (dense flow,
+from the token states after the first layer). Layer 0 starts with position-only heads that look
+up the first image's token in the same row, -2..2 columns over (M-RoPE offsets), so the fusion
+of the two views starts aligned.
+
+Stage `text` freezes all of that and trains the remaining layers, the final norm and lm_head on
+the full prompts (both system prompts, both answer formats, all option orders): reading the
+motion summary at <|vision_end|>, the question and the option order, and answering with the
+letter.
+
+  python3 tools/train/stages.py vision --data DIR [DIR ...] --val DIR --run RUN [--steps N]
+  python3 tools/train/stages.py text --data DIR [DIR ...] --val DIR --run RUN [--steps N]
+  python3 tools/train/train.py export --run RUN --out WEIGHTS_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_vlm import Dims, TinyVLM, mrope_prefix_positions, normalize_pooled, pooled_to_patches  # noqa: E402
+from train import (  # noqa: E402
+    KINDS,
+    AuxHeads,
+    Data,
+    Prompts,
+    augment,
+    augment_flow,
+    evaluate,
+    loss_of,
+    make_batch,
+    save_checkpoint,
+)
+
+FREQUENCIES = [2.9764, 2.4487, 1.858]
+POSITION_FREE_PAIRS = 3
+
+
+def default_dims() -> Dims:
+    return Dims(hiddenSize=64, numLayers=6, numHeads=10, numKvHeads=2, headDim=24, intermediateSize=128,
+                ropeTheta=10.0, ropeFrequencies=[0.0] * POSITION_FREE_PAIRS + FREQUENCIES * 3,
+                mropeSection=[POSITION_FREE_PAIRS + len(FREQUENCIES), len(FREQUENCIES), len(FREQUENCIES)],
+                visionHiddenSize=64, visionIntermediateSize=128, visionPositions=True, patchPool=2)
+
+
+class MotionHead(torch.nn.Module):
+    """Training-only: ego translation and yaw labels (3 + 3 logits) and their sizes (2) from one state."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.labels = torch.nn.Linear(hidden, 6)
+        self.sizes = torch.nn.Linear(hidden, 2)
+        self.flow = torch.nn.Linear(hidden, 3)
+
+
+def cosine_lr(step: int, total: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def image_batch(model: TinyVLM, data: Data, rng: np.random.Generator, size: int, augment_pairs: bool = True,
+                indices=None):
+    """Pooled patches [B, 2, 256, 147], labels [B, 2], sizes [B, 2], flow [B, 64, 3]."""
+    items, labels, sizes, flows = [], [], [], []
+    picks = indices if indices is not None else rng.integers(len(data), size=size)
+    for k in picks:
+        images, raw = data.pair(int(k))
+        swap, flip = (bool(rng.integers(2)), bool(rng.integers(2))) if augment_pairs else (False, False)
+        images, ego, yaw = augment(images, raw, swap, flip)
+        g = data.geometry(int(k))
+        yaw_deg, tx = (g[2], g[3]) if swap else (g[0], g[1])
+        if flip:
+            yaw_deg, tx = -yaw_deg, -tx
+        items.append(images.astype(np.float32))
+        labels.append([ego, yaw])
+        sizes.append([yaw_deg / 30.0, tx / 0.5])
+        flows.append(augment_flow(data.flow(int(k)), swap, flip))
+    patches = pooled_to_patches(normalize_pooled(torch.from_numpy(np.stack(items))), side=14 // model.d.patchPool)
+    return (patches, torch.tensor(labels, dtype=torch.long), torch.tensor(np.array(sizes), dtype=torch.float32),
+            torch.from_numpy(np.stack(flows)))
+
+
+def vision_forward(model: TinyVLM, prompts: Prompts, patches: torch.Tensor, system: int, layers: int):
+    """States after `layers` layers of [prefix, image 1, between, image 2, <|vision_end|>], and the
+    image-2 token states after the first layer."""
+    s = prompts.systems[system]
+    b = patches.shape[0]
+    features = model.vision_from_pooled(patches, (2 * prompts.merged_h, 2 * prompts.merged_w))
+    vision_end = prompts.questions[0]["block"][0]
+    x = torch.cat([
+        model.embed(torch.tensor(s["prefix"])).expand(b, -1, -1),
+        features[:, 0],
+        model.embed(torch.tensor(s["between"])).expand(b, -1, -1),
+        features[:, 1],
+        model.embed(torch.tensor([vision_end])).expand(b, -1, -1),
+    ], dim=1)
+    positions, nxt = mrope_prefix_positions(len(s["prefix"]), len(s["between"]), prompts.merged_h, prompts.merged_w)
+    positions = torch.cat([positions, torch.tensor([[nxt, nxt, nxt]])])
+    cos, sin = model._rotary(positions.float())
+    allowed = torch.ones(len(positions), len(positions), dtype=torch.bool).tril()
+    n2 = features.shape[2]
+    after_first = None
+    for i in range(layers):
+        q, k, v = model._qkv(i, x, cos, sin)
+        context = model._attend(q, k, v, allowed)
+        x = x + model._merge_heads(context) @ model.w(f"model.layers.{i}.self_attn.o_proj.weight")
+        x = model._mlp(i, x)
+        if i == 0:
+            after_first = x[:, -1 - n2:-1]
+    return x, after_first
+
+
+def stage_vision(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.run, exist_ok=True)
+    data, val = Data(args.data), Data([args.val])
+    dims = default_dims()
+    torch.manual_seed(args.seed)
+    model = TinyVLM(dims, data.prompts["vocabulary"], seed=args.seed)
+    prompts = Prompts(data.prompts, model)
+    offset = max(1, prompts.merged_h, prompts.merged_w) + len(data.prompts["systems"][0]["between"])
+    model.init_gather(0, 0, [(offset, offset, offset + dc) for dc in (-2, -1, 0, 1, 2)], args.gather_gain)
+    head = MotionHead(dims.hiddenSize)
+    trained = [p for n, p in model.named_weights() if n.startswith("visual.") or n == "model.embed_tokens.weight"
+               or any(n.startswith(f"model.layers.{i}.") for i in range(args.vision_layers))]
+    optimizer = torch.optim.AdamW([{"params": trained + list(head.parameters())}], lr=args.lr, weight_decay=0.01)
+    rng = np.random.default_rng(args.seed)
+    history, started = [], time.monotonic()
+    print(f"vision stage: {sum(p.numel() for p in trained)} trained parameters, {len(data)} pairs", flush=True)
+    running = None
+    for step in range(1, args.steps + 1):
+        for g in optimizer.param_groups:
+            g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 100)
+        system = 1 if rng.random() < args.actial_share else 0
+        patches, labels, sizes, flow = image_batch(model, data, rng, args.batch)
+        x, first = vision_forward(model, prompts, patches, system, args.vision_layers)
+        summary = x[:, -1]
+        label_loss = F.cross_entropy(head.labels(summary).reshape(-1, 3), labels.reshape(-1))
+        size_loss = F.smooth_l1_loss(head.sizes(summary), sizes)
+        predicted = head.flow(first)
+        valid = flow[..., 2:3]
+        flow_loss = (F.smooth_l1_loss(predicted[..., :2], 4 * flow[..., :2], reduction="none") * valid).sum() \
+            / valid.sum().clamp(min=1) / 2 + 0.3 * F.binary_cross_entropy_with_logits(predicted[..., 2], flow[..., 2])
+        loss = label_loss + 0.5 * size_loss + args.flow_weight * flow_loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
+        optimizer.step()
+        stats = {"label_loss": label_loss.item(), "size_loss": size_loss.item(), "flow_loss": flow_loss.item()}
+        running = stats if running is None else {k: 0.9 * running[k] + 0.1 * v for k, v in stats.items()}
+        if step % args.log_every == 0 or step == args.steps:
+            entry = {"stage": "vision", "step": step, "elapsed": round(time.monotonic() - started, 1),
+                     **{k: round(v, 4) for k, v in running.items()}}
+            if step % args.eval_every == 0 or step == args.steps:
+                entry["val"] = motion_accuracy(model, prompts, head, val, args)
+            history.append(entry)
+            print(json.dumps(entry), flush=True)
+        if step % 100 == 0 or step == args.steps:
+            torch.save({"model": model.state_dict(), "head": head.state_dict(), "dims": dims.to_json(),
+                        "history": history, "step": step, "vocabulary": data.prompts["vocabulary"],
+                        "command": args.command_line},
+                       os.path.join(args.run, "vision.pt"))
+
+
+@torch.no_grad()
+def motion_accuracy(model, prompts, head, val: Data, args) -> dict:
+    rng = np.random.default_rng(0)
+    correct, total = np.zeros(2), 0
+    for start in range(0, min(len(val), args.val_pairs), 40):
+        idx = range(start, min(start + 40, args.val_pairs, len(val)))
+        patches, labels, _, _ = image_batch(model, val, rng, 0, augment_pairs=False, indices=idx)
+        x, _ = vision_forward(model, prompts, patches, 0, args.vision_layers)
+        predicted = head.labels(x[:, -1]).reshape(-1, 2, 3).argmax(-1)
+        correct += (predicted == labels).float().sum(0).numpy()
+        total += len(idx)
+    return {"ego": round(correct[0] / total, 3), "yaw": round(correct[1] / total, 3)}
+
+
+def stage_text(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    data, val = Data(args.data), Data([args.val])
+    vision = torch.load(os.path.join(args.run, "vision.pt"))
+    dims = Dims(**vision["dims"])
+    model = TinyVLM(dims, vision["vocabulary"], seed=args.seed)
+    if args.init_text:
+        # Warm start of the text layers (e.g. trained against an earlier vision checkpoint); the
+        # image pathway always comes from vision.pt.
+        state = torch.load(args.init_text)["model"]
+        model.load_state_dict(state)
+        load_vision_part(model, vision["model"], args.vision_layers)
+    else:
+        model.load_state_dict(vision["model"])
+    prompts = Prompts(data.prompts, model)
+    frozen_prefixes = ["visual.", "model.embed_tokens."] + [f"model.layers.{i}." for i in range(args.vision_layers)]
+    trained = []
+    for n, p in model.named_weights():
+        frozen = any(n.startswith(f) for f in frozen_prefixes)
+        p.requires_grad_(not frozen)
+        if not frozen:
+            trained.append(p)
+    aux = AuxHeads(dims.hiddenSize)
+    optimizer = torch.optim.AdamW([{"params": trained + list(aux.label.parameters())}], lr=args.lr, weight_decay=0.01)
+    rng = np.random.default_rng(args.seed + 1)
+    history = vision["history"]
+    # The provenance names both commands and counts both stages' time.
+    args.command_line = f"{vision.get('command', 'python3 tools/train/stages.py vision ?')} && {args.command_line}"
+    elapsed_before = history[-1]["elapsed"] if history else 0.0
+    started = time.monotonic() - elapsed_before
+    print(f"text stage: {sum(p.numel() for p in trained)} trained parameters", flush=True)
+    running = None
+    for step in range(1, args.steps + 1):
+        for g in optimizer.param_groups:
+            g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 50)
+        system = 1 if rng.random() < args.actial_share else 0
+        items = []
+        for k in rng.integers(len(data), size=args.batch):
+            images, raw = data.pair(int(k))
+            images, ego, yaw = augment(images, raw, bool(rng.integers(2)), bool(rng.integers(2)))
+            kinds = [KINDS[int(i)] for i in rng.choice(3, args.blocks, replace=False)]
+            items.append((images, ego, yaw, [int(rng.choice(prompts.by_kind[kind])) for kind in kinds]))
+        batch = make_batch(model, prompts, items, system)
+        loss, stats = loss_of(model, prompts, batch, aux, 0.0, args.label_weight, 0.0)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
+        optimizer.step()
+        running = stats if running is None else {k: 0.9 * running[k] + 0.1 * v for k, v in stats.items()}
+        if step % args.log_every == 0 or step == args.steps:
+            entry = {"stage": "text", "step": step, "elapsed": round(time.monotonic() - started, 1),
+                     **{k: round(v, 4) for k, v in running.items()}}
+            if step % args.eval_every == 0 or step == args.steps:
+                entry["val"] = evaluate(model, prompts, val, limit=args.val_pairs)
+            history.append(entry)
+            print(json.dumps(entry), flush=True)
+        if step % 100 == 0 or step == args.steps:
+            for p in model.parameters():
+                p.requires_grad_(True)
+            config = {"dims": dims.to_json(), "args": {k: v for k, v in vars(args).items() if k != "func"},
+                      "data": data.describe(), "val": val.describe(), "vocabulary": vision["vocabulary"]}
+            save_checkpoint(os.path.join(args.run, "checkpoint.pt"), model, optimizer, step, rng, config, history, aux)
+            for n, p in model.named_weights():
+                p.requires_grad_(not any(n.startswith(f) for f in frozen_prefixes))
+
+
+def load_vision_part(model: TinyVLM, state: dict, vision_layers: int) -> None:
+    """Copies the image pathway (vision tower, embeddings, layers < vision_layers) from a state dict."""
+    vision_model = TinyVLM(model.d, model.vocabulary_ids)
+    vision_model.load_state_dict(state)
+    keep = ["visual.", "model.embed_tokens."] + [f"model.layers.{i}." for i in range(vision_layers)]
+    with torch.no_grad():
+        for (name, target), (_, source) in zip(model.named_weights(), vision_model.named_weights()):
+            if any(name.startswith(k) for k in keep):
+                target.copy_(source)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stage", choices=["vision", "text"])
+    parser.add_argument("--data", nargs="+", required=True)
+    parser.add_argument("--val", required=True)
+    parser.add_argument("--run", required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--vision-layers", type=int, default=3)
+    parser.add_argument("--gather-gain", type=float, default=4.0)
+    parser.add_argument("--flow-weight", type=float, default=1.0)
+    parser.add_argument("--label-weight", type=float, default=1.0)
+    parser.add_argument("--actial-share", type=float, default=0.25, help="share of steps with Actial's system prompt")
+    parser.add_argument("--blocks", type=int, default=1, choices=[1, 2, 3], help="questions per pair (text stage)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--init-text", default="", help="text stage: start the text layers from this checkpoint.pt")
+    parser.add_argument("--val-pairs", type=int, default=120)
+    parser.add_argument("--log-every", type=int, default=25)
+    parser.add_argument("--eval-every", type=int, default=200)
+    args = parser.parse_args()
+    args.command_line = " ".join(["python3", "tools/train/stages.py", *sys.argv[1:]])
+    (stage_vision if args.stage == "vision" else stage_text)(args)
+
+
+if __name__ == "__main__":
+    main()
