@@ -208,6 +208,12 @@ def stage_text(args: argparse.Namespace) -> None:
     else:
         model.load_state_dict(vision["model"])
     prompts = Prompts(data.prompts, model)
+    if args.letter_gather_gain > 0 and not args.init_text:
+        # The first text layer starts with position-only heads 1-5 tokens back on all M-RoPE rows:
+        # in "A: Move to the left" / "C: No movement" the option's letter sits 5 / 2 / 3 tokens
+        # before the words that name its label.
+        back = [(d, d, d) for d in (2, 3, 5, 1, 4)]
+        model.init_gather(args.vision_layers, 0, back, args.letter_gather_gain)
     frozen_prefixes = ["visual.", "model.embed_tokens."] + [f"model.layers.{i}." for i in range(args.vision_layers)]
     trained = []
     for n, p in model.named_weights():
@@ -287,6 +293,8 @@ def main() -> None:
     parser.add_argument("--actial-share", type=float, default=0.25, help="share of steps with Actial's system prompt")
     parser.add_argument("--blocks", type=int, default=1, choices=[1, 2, 3], help="questions per pair (text stage)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--letter-gather-gain", type=float, default=0.0,
+                        help="text stage: start KV group 0 of the first text layer as lookups 1-5 tokens back")
     parser.add_argument("--init-text", default="", help="text stage: start the text layers from this checkpoint.pt")
     parser.add_argument("--val-pairs", type=int, default=120)
     parser.add_argument("--log-every", type=int, default=25)

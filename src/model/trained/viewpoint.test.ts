@@ -1,0 +1,104 @@
+/**
+ * @jest-environment ./test/helpers/ort-jest-environment.mjs
+ */
+import type { ModelImage } from '../../image/types.js';
+import { ACTIAL_SYSTEM_PROMPT } from '../../spatial/prompts.js';
+import { HELD_OUT_SEED_START } from '../../synth/version.js';
+import { bundledModelDir } from '../bundled.js';
+import { Engine } from '../engine.js';
+import {
+  accuracy,
+  answerPairs,
+  meanAccuracy,
+  mirroredRate,
+  renderPairs,
+  type LabelledPair,
+  type PairAnswers,
+} from './evaluate.js';
+
+/**
+ * The bundled model on held-out synthetic pairs, through the engine and the spatial layer's
+ * estimateViewpoint (3 option orders averaged, source->target only so that the swap test is not
+ * answered by construction). The thresholds sit below what the model reaches on these pairs
+ * (measured values in tools/train/README.md) and above chance (1/3); they are NOT the issue's
+ * 90% target, which this model does not reach.
+ */
+const SEED = HELD_OUT_SEED_START + 17;
+const PAIRS = 72;
+
+/**
+ * Lower bounds, about 10 points under the values measured on these 72 pairs with
+ * `npx tsx tools/train/evaluate.ts --seed 1000017 --count 72` (accuracy 0.556 / 0.528 / 0.778;
+ * Actial format mean 0.644; swap flips 0.472 / 0.653; mirror flips 0.486 / 0.625; chance is 1/3).
+ */
+const MIN_ACCURACY = { egoTranslation: 0.45, objectTranslation: 0.42, yawRotation: 0.65 };
+const MIN_ACTIAL_MEAN = 0.52;
+const MIN_SWAP_FLIPS = { egoTranslation: 0.38, yawRotation: 0.55 };
+const MIN_MIRROR_FLIPS = { egoTranslation: 0.38, yawRotation: 0.52 };
+/** BGR taken for RGB costs this model almost nothing (measured -0.01): it reads shapes, not hues. */
+const BGR_COST_BAND = [-0.1, 0.1] as const;
+
+let engine: Engine;
+let pairs: LabelledPair[];
+let forward: PairAnswers[];
+
+beforeAll(async () => {
+  engine = await Engine.create({ modelDir: bundledModelDir() });
+  pairs = renderPairs(SEED, PAIRS);
+  forward = await answerPairs(engine, pairs);
+});
+
+afterAll(async () => {
+  await engine?.dispose();
+});
+
+it('answers each of the three questions well above chance on held-out pairs', () => {
+  const got = accuracy(pairs, forward);
+  expect(got.egoTranslation).toBeGreaterThanOrEqual(MIN_ACCURACY.egoTranslation);
+  expect(got.objectTranslation).toBeGreaterThanOrEqual(MIN_ACCURACY.objectTranslation);
+  expect(got.yawRotation).toBeGreaterThanOrEqual(MIN_ACCURACY.yawRotation);
+});
+
+it('answers in the Actial format too (its system prompt, scored after <answer>)', async () => {
+  const actial = await answerPairs(engine, pairs, { system: ACTIAL_SYSTEM_PROMPT, answerPrefix: '<answer>' });
+  const got = accuracy(pairs, actial);
+  expect(meanAccuracy(got)).toBeGreaterThanOrEqual(MIN_ACTIAL_MEAN);
+});
+
+it('mirrors its camera-perspective answers when the two images are swapped', async () => {
+  const swapped = await answerPairs(engine, pairs, { swap: true });
+  const rate = mirroredRate(forward, swapped);
+  expect(rate.egoTranslation).toBeGreaterThanOrEqual(MIN_SWAP_FLIPS.egoTranslation);
+  expect(rate.yawRotation).toBeGreaterThanOrEqual(MIN_SWAP_FLIPS.yawRotation);
+});
+
+it('mirrors left and right when both images are mirrored', async () => {
+  const mirrored = await answerPairs(engine, pairs, { change: 'mirror' });
+  const rate = mirroredRate(forward, mirrored);
+  expect(rate.egoTranslation).toBeGreaterThanOrEqual(MIN_MIRROR_FLIPS.egoTranslation);
+  expect(rate.yawRotation).toBeGreaterThanOrEqual(MIN_MIRROR_FLIPS.yawRotation);
+});
+
+it('shows what BGR bytes fed as RGB cost it', async () => {
+  const bgr = await answerPairs(engine, pairs, { change: 'bgr' });
+  const cost = meanAccuracy(accuracy(pairs, forward)) - meanAccuracy(accuracy(pairs, bgr));
+  process.stdout.write(`bundled model: BGR fed as RGB changes the mean accuracy by ${(-cost).toFixed(3)}\n`);
+  expect(cost).toBeGreaterThanOrEqual(BGR_COST_BAND[0]);
+  expect(cost).toBeLessThanOrEqual(BGR_COST_BAND[1]);
+});
+
+it('needs the patches of each 2x2 merge window in the right order', async () => {
+  // Reverse the 4 rows of every merge window (a wrong merge order in preprocessing).
+  const scrambled = await answerPairs(engine, pairs, { transformModelImage: reverseMergeWindows });
+  expect(meanAccuracy(accuracy(pairs, scrambled))).toBeLessThan(meanAccuracy(accuracy(pairs, forward)));
+});
+
+function reverseMergeWindows(image: ModelImage): ModelImage {
+  const row = 1176;
+  const out = new Float32Array(image.pixelValues.length);
+  for (let p = 0; p < image.pixelValues.length / row; p++) {
+    const target = p - (p % 4) + (3 - (p % 4));
+    out.set(image.pixelValues.subarray(p * row, (p + 1) * row), target * row);
+  }
+  return { ...image, pixelValues: out };
+}
