@@ -225,8 +225,14 @@ def stage_text(args: argparse.Namespace) -> None:
     optimizer = torch.optim.AdamW([{"params": trained + list(aux.label.parameters())}], lr=args.lr, weight_decay=0.01)
     rng = np.random.default_rng(args.seed + 1)
     history = vision["history"]
-    # The provenance names both commands and counts both stages' time.
-    args.command_line = f"{vision.get('command', 'python3 tools/train/stages.py vision ?')} && {args.command_line}"
+    previous_command = vision.get("command", "python3 tools/train/stages.py vision ?")
+    if args.init_text:
+        # Continuing a text stage: its history and commands come first.
+        prior = torch.load(args.init_text)
+        history = prior["history"]
+        previous_command = prior["config"]["args"]["command_line"]
+    # The provenance names every command and counts every stage's time.
+    args.command_line = f"{previous_command} && {args.command_line}"
     elapsed_before = history[-1]["elapsed"] if history else 0.0
     started = time.monotonic() - elapsed_before
     print(f"text stage: {sum(p.numel() for p in trained)} trained parameters", flush=True)

@@ -28,14 +28,14 @@ const PAIRS = 72;
 
 /**
  * Lower bounds, about 10 points under the values measured on these 72 pairs with
- * `npx tsx tools/train/evaluate.ts --seed 1000017 --count 72` (accuracy 0.556 / 0.528 / 0.778;
- * Actial format mean 0.644; swap flips 0.472 / 0.653; mirror flips 0.486 / 0.625; chance is 1/3).
+ * `npx tsx tools/train/evaluate.ts --seed 1000017 --count 72` (accuracy 0.722 / 0.639 / 0.792;
+ * Actial format mean 0.722; swap flips 0.653 / 0.792; mirror flips 0.667 / 0.750; chance is 1/3).
  */
-const MIN_ACCURACY = { egoTranslation: 0.45, objectTranslation: 0.42, yawRotation: 0.65 };
-const MIN_ACTIAL_MEAN = 0.52;
-const MIN_SWAP_FLIPS = { egoTranslation: 0.38, yawRotation: 0.55 };
-const MIN_MIRROR_FLIPS = { egoTranslation: 0.38, yawRotation: 0.52 };
-/** BGR taken for RGB costs this model almost nothing (measured -0.01): it reads shapes, not hues. */
+const MIN_ACCURACY = { egoTranslation: 0.62, objectTranslation: 0.54, yawRotation: 0.69 };
+const MIN_ACTIAL_MEAN = 0.62;
+const MIN_SWAP_FLIPS = { egoTranslation: 0.55, yawRotation: 0.69 };
+const MIN_MIRROR_FLIPS = { egoTranslation: 0.57, yawRotation: 0.65 };
+/** BGR taken for RGB costs this model nothing (measured: 0.02 higher mean accuracy): it reads shapes, not hues. */
 const BGR_COST_BAND = [-0.1, 0.1] as const;
 
 let engine: Engine;
