@@ -1,7 +1,8 @@
 import { preprocess } from '../../image/preprocess.js';
 import type { ModelImage, RgbImage } from '../../image/types.js';
 import { mirrorLabel, mostLikelyLabel, type DirectionLabel } from '../../spatial/direction.js';
-import { estimateViewpoint, type OptionScorer, type ViewpointEstimate } from '../../spatial/estimate.js';
+import { engineOptionScorer } from '../../spatial/engine-scorer.js';
+import { estimateViewpoint, type ViewpointEstimate } from '../../spatial/estimate.js';
 import type { OptionOrder, ViewpointQuestionKind } from '../../spatial/prompts.js';
 import { VIEWPOINT_QUESTION_KINDS } from '../../spatial/prompts.js';
 import { PairGenerator } from '../../synth/pair.js';
@@ -56,21 +57,6 @@ export function changeImage(image: RgbImage, change: ImageChange): RgbImage {
   return { width, height, data: out };
 }
 
-/** An {@link OptionScorer} over the engine (as the node builds it), optionally with an answer prefix. */
-export function engineScorer(engine: Engine, answerPrefix = ''): OptionScorer<EngineImage> {
-  return {
-    async scoreQuestions(request) {
-      const result = await engine.scoreQuestions({
-        images: request.images,
-        system: request.system,
-        questions: request.questions.map((q) => ({ question: q.text, choices: q.choices, answerPrefix })),
-        signal: request.signal,
-      });
-      return result.results.map((r) => ({ probabilities: r.probabilities }));
-    },
-  };
-}
-
 /** How pairs are put to the model. */
 export interface ViewpointRunOptions {
   readonly change?: ImageChange;
@@ -104,7 +90,7 @@ export async function answerPairs(
   pairs: readonly LabelledPair[],
   options: ViewpointRunOptions = {},
 ): Promise<PairAnswers[]> {
-  const scorer = engineScorer(engine, options.answerPrefix ?? '');
+  const scorer = engineOptionScorer(engine, options.answerPrefix ?? '');
   const change = options.change ?? 'none';
   const answers: PairAnswers[] = [];
   for (const pair of pairs) {
