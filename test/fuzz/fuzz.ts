@@ -6,8 +6,23 @@
  */
 import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
+import type { ImageErrorCode } from '../../src/image/index.js';
 
 /** The seed of every fuzz run (default 20260101). */
+/** Every code an ImageDecodeError may carry: what a refused image is allowed to say. */
+export const IMAGE_CODES: readonly ImageErrorCode[] = [
+  'short_data',
+  'bad_step',
+  'zero_size',
+  'odd_size',
+  'unknown_encoding',
+  'corrupt',
+  'too_large',
+  'depth_refused',
+  'bad_aspect',
+  'bad_option',
+];
+
 export const FUZZ_SEED = Number(process.env.ACTIAL_FUZZ_SEED ?? 20_260_101);
 const SCALE = Number(process.env.ACTIAL_FUZZ_SCALE ?? 1);
 

@@ -15,26 +15,12 @@ import {
   preprocess,
   supportedEncodings,
   type CompressedImageMessage,
-  type ImageErrorCode,
   type ImageMessage,
 } from '../../src/image/index.js';
 import { encodingInfo } from '../../src/image/encodings.js';
 import { CameraFrame } from '../../src/node/frames.js';
 import { checkImageMessage, NodeInputError, type InputRejectReason } from '../../src/node/input.js';
-import { fuzz, FUZZ_TIMEOUT_MS, mutateBytes, sometimes } from './fuzz.js';
-
-const IMAGE_CODES: readonly ImageErrorCode[] = [
-  'short_data',
-  'bad_step',
-  'zero_size',
-  'odd_size',
-  'unknown_encoding',
-  'corrupt',
-  'too_large',
-  'depth_refused',
-  'bad_aspect',
-  'bad_option',
-];
+import { fuzz, FUZZ_TIMEOUT_MS, IMAGE_CODES, mutateBytes, sometimes } from './fuzz.js';
 
 /** Checks a thrown value is a typed refusal with a useful message. */
 function expectImageError(error: unknown): ImageDecodeError {

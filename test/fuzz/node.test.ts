@@ -20,7 +20,7 @@ import {
   type SpatialQueryResponse,
 } from '../../src/node/index.js';
 import { imageMessage, nodeTestConfig, NS, rosTime } from '../helpers/node-frames.js';
-import { fuzz, FUZZ_TIMEOUT_MS } from './fuzz.js';
+import { fuzz, FUZZ_TIMEOUT_MS, IMAGE_CODES } from './fuzz.js';
 
 const CAMERAS = ['a', 'b', 'c'] as const;
 type Camera = (typeof CAMERAS)[number];
@@ -33,16 +33,7 @@ const REASONS = new Set<InputRejectReason>([
   'unknown_topic',
   'decode_failed',
   'closed',
-  'short_data',
-  'bad_step',
-  'zero_size',
-  'odd_size',
-  'unknown_encoding',
-  'corrupt',
-  'too_large',
-  'depth_refused',
-  'bad_aspect',
-  'bad_option',
+  ...IMAGE_CODES,
 ]);
 
 /** Any value a field of a malformed message might hold (null-prototype objects included). */
