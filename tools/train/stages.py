@@ -6,16 +6,18 @@ decoder layers, over [system prefix, image 1, between, image 2, <|vision_end|>] 
 signals: the camera motion (ego translation and yaw labels, and their sizes) read from the
 <|vision_end|> token after image 2, and where each token of image 2 shows in image 1 (dense flow,
 from the token states after the first layer). Layer 0 starts with position-only heads that look
-up the first image's token in the same row, -2..2 columns over (M-RoPE offsets), so the fusion
-of the two views starts aligned.
+up the first image's token in the same row, -2..2 columns over (M-RoPE offsets), and with content
+matches along rows of the first image that write the flow onto two position channels of the
+vision tower (`TinyVLM.init_position_channels`, `init_row_match`), so the fusion of the two views
+starts aligned and the correspondences start readable.
 
 Stage `text` freezes all of that and trains the remaining layers, the final norm and lm_head on
 the full prompts (both system prompts, both answer formats, all option orders): reading the
 motion summary at <|vision_end|>, the question and the option order, and answering with the
 letter.
 
-  python3 tools/train/stages.py vision --data DIR [DIR ...] --val DIR --run RUN [--steps N]
-  python3 tools/train/stages.py text --data DIR [DIR ...] --val DIR --run RUN [--steps N]
+  python3 tools/train/stages.py vision --data DIR [DIR ...] --val DIR --run RUN [--steps N] [--device cuda]
+  python3 tools/train/stages.py text --data DIR [DIR ...] --val DIR --run RUN [--steps N] [--device cuda]
   python3 tools/train/train.py export --run RUN --out WEIGHTS_DIR
 """
 
@@ -39,8 +41,6 @@ from train import (  # noqa: E402
     AuxHeads,
     Data,
     Prompts,
-    augment,
-    augment_flow,
     evaluate,
     loss_of,
     make_batch,
@@ -75,46 +75,86 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def image_batch(model: TinyVLM, data: Data, rng: np.random.Generator, size: int, augment_pairs: bool = True,
-                indices=None):
-    """Pooled patches [B, 2, 256, 147], labels [B, 2], sizes [B, 2], flow [B, 64, 3]."""
-    items, labels, sizes, flows = [], [], [], []
-    picks = indices if indices is not None else rng.integers(len(data), size=size)
-    for k in picks:
-        images, raw = data.pair(int(k))
-        swap, flip = (bool(rng.integers(2)), bool(rng.integers(2))) if augment_pairs else (False, False)
-        images, ego, yaw = augment(images, raw, swap, flip)
-        g = data.geometry(int(k))
-        yaw_deg, tx = (g[2], g[3]) if swap else (g[0], g[1])
-        if flip:
-            yaw_deg, tx = -yaw_deg, -tx
-        items.append(images.astype(np.float32))
-        labels.append([ego, yaw])
-        sizes.append([yaw_deg / 30.0, tx / 0.5])
-        flows.append(augment_flow(data.flow(int(k)), swap, flip))
-    patches = pooled_to_patches(normalize_pooled(torch.from_numpy(np.stack(items))), side=14 // model.d.patchPool)
-    return (patches, torch.tensor(labels, dtype=torch.long), torch.tensor(np.array(sizes), dtype=torch.float32),
-            torch.from_numpy(np.stack(flows)))
+class PairSampler:
+    """Batches of augmented training pairs, built with tensor ops on `device` (the whole set is copied
+    there once: 1.8 GB of float16 for 12,000 pairs on a GPU; on the CPU rows are read from the
+    memory-mapped shards per batch). Swap exchanges the two images and takes the reverse-direction
+    labels and flow; flip mirrors both images, left and right labels and the flow's x."""
+
+    def __init__(self, data: Data, device: str):
+        self.device = device
+        self.count = len(data)
+        on_gpu = device != "cpu"
+
+        def joined(part) -> np.ndarray:
+            return np.concatenate([part(s) for s in data.shards])
+
+        self.images = (torch.cat([torch.from_numpy(np.asarray(s.images, dtype=np.float16)) for s in data.shards])
+                       .to(device) if on_gpu else None)
+        self.data = data
+        self.labels = torch.from_numpy(joined(lambda s: s.labels).astype(np.int64)).to(device)
+        self.geometry = torch.from_numpy(joined(
+            lambda s: s.geometry if s.geometry is not None else np.zeros((len(s.labels), 4), np.float32))).to(device)
+        self.flow = torch.from_numpy(joined(
+            lambda s: s.flow if s.flow is not None else np.zeros((len(s.labels), 2, 64, 3), np.float32))).to(device)
+
+    def batch(self, indices: np.ndarray, swap: np.ndarray, flip: np.ndarray, side: int):
+        """Pooled patches [B, 2, 256, 147], labels [B, 2] (ego, yaw), sizes [B, 2], flow [B, 64, 3]."""
+        idx = torch.from_numpy(np.asarray(indices, dtype=np.int64)).to(self.device)
+        sw = torch.from_numpy(np.asarray(swap, dtype=bool)).to(self.device)
+        fl = torch.from_numpy(np.asarray(flip, dtype=bool)).to(self.device)
+        if self.images is not None:
+            images = self.images[idx].float()
+        else:
+            images = torch.from_numpy(np.stack([self.data.pair(int(k))[0] for k in indices]).astype(np.float32))
+        images = torch.where(sw[:, None, None, None, None], images.flip(1), images)
+        images = torch.where(fl[:, None, None, None, None], images.flip(3), images)
+        raw = self.labels[idx]
+        ego = torch.where(sw, raw[:, 2], raw[:, 0])
+        yaw = torch.where(sw, raw[:, 3], raw[:, 1])
+        labels = torch.stack([ego, yaw], -1)
+        labels = torch.where(fl[:, None], 2 - labels, labels)
+        g = self.geometry[idx]
+        yaw_deg = torch.where(sw, g[:, 2], g[:, 0])
+        tx = torch.where(sw, g[:, 3], g[:, 1])
+        sign = torch.where(fl, -1.0, 1.0).double()
+        sizes = torch.stack([sign * yaw_deg.double() / 30.0, sign * tx.double() / 0.5], -1).float()
+        flow = torch.where(sw[:, None, None], self.flow[idx, 1], self.flow[idx, 0]).reshape(-1, 8, 8, 3)
+        mirrored = flow.flip(2) * torch.tensor([-1.0, 1.0, 1.0], device=self.device)
+        flow = torch.where(fl[:, None, None, None], mirrored, flow).reshape(-1, 64, 3)
+        patches = pooled_to_patches(normalize_pooled(images), side=side)
+        return patches, labels, sizes, flow
+
+
+def draw_pairs(rng: np.random.Generator, count: int, size: int, per_pair=None):
+    """Random pair indices and swap / flip choices, drawn in the order the bundled model's training
+    drew them (indices, then swap and flip pair by pair, then whatever `per_pair()` draws)."""
+    indices = rng.integers(count, size=size)
+    swap, flip, extra = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool), []
+    for i in range(size):
+        swap[i], flip[i] = bool(rng.integers(2)), bool(rng.integers(2))
+        if per_pair is not None:
+            extra.append(per_pair())
+    return (indices, swap, flip, extra) if per_pair is not None else (indices, swap, flip)
 
 
 def vision_forward(model: TinyVLM, prompts: Prompts, patches: torch.Tensor, system: int, layers: int):
     """States after `layers` layers of [prefix, image 1, between, image 2, <|vision_end|>], and the
     image-2 token states after the first layer."""
     s = prompts.systems[system]
-    b = patches.shape[0]
+    b, device = patches.shape[0], patches.device
     features = model.vision_from_pooled(patches, (2 * prompts.merged_h, 2 * prompts.merged_w))
     vision_end = prompts.questions[0]["block"][0]
-    x = torch.cat([
-        model.embed(torch.tensor(s["prefix"])).expand(b, -1, -1),
-        features[:, 0],
-        model.embed(torch.tensor(s["between"])).expand(b, -1, -1),
-        features[:, 1],
-        model.embed(torch.tensor([vision_end])).expand(b, -1, -1),
-    ], dim=1)
+
+    def embedded(ids: list[int]) -> torch.Tensor:
+        return model.embed(torch.tensor(ids, device=device)).expand(b, -1, -1)
+
+    x = torch.cat([embedded(s["prefix"]), features[:, 0], embedded(s["between"]), features[:, 1],
+                   embedded([vision_end])], dim=1)
     positions, nxt = mrope_prefix_positions(len(s["prefix"]), len(s["between"]), prompts.merged_h, prompts.merged_w)
-    positions = torch.cat([positions, torch.tensor([[nxt, nxt, nxt]])])
+    positions = torch.cat([positions, torch.tensor([[nxt, nxt, nxt]])]).to(device)
     cos, sin = model._rotary(positions.float())
-    allowed = torch.ones(len(positions), len(positions), dtype=torch.bool).tril()
+    allowed = torch.ones(len(positions), len(positions), dtype=torch.bool, device=device).tril()
     n2 = features.shape[2]
     after_first = None
     for i in range(layers):
@@ -137,7 +177,13 @@ def stage_vision(args: argparse.Namespace) -> None:
     prompts = Prompts(data.prompts, model)
     offset = max(1, prompts.merged_h, prompts.merged_w) + len(data.prompts["systems"][0]["between"])
     model.init_gather(0, 0, [(offset, offset, offset + dc) for dc in (-2, -1, 0, 1, 2)], args.gather_gain)
-    head = MotionHead(dims.hiddenSize)
+    if args.match_gain > 0:
+        model.init_position_channels()
+        model.init_row_match(0, 1, offset, [-2, -1, 0, 1, 2], args.match_gain, args.match_content_gain, readout=2)
+    model.to(args.device)
+    head = MotionHead(dims.hiddenSize).to(args.device)
+    sampler, val_sampler = PairSampler(data, args.device), PairSampler(val, args.device)
+    side = 14 // dims.patchPool
     trained = [p for n, p in model.named_weights() if n.startswith("visual.") or n == "model.embed_tokens.weight"
                or any(n.startswith(f"model.layers.{i}.") for i in range(args.vision_layers))]
     optimizer = torch.optim.AdamW([{"params": trained + list(head.parameters())}], lr=args.lr, weight_decay=0.01)
@@ -149,7 +195,7 @@ def stage_vision(args: argparse.Namespace) -> None:
         for g in optimizer.param_groups:
             g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 100)
         system = 1 if rng.random() < args.actial_share else 0
-        patches, labels, sizes, flow = image_batch(model, data, rng, args.batch)
+        patches, labels, sizes, flow = sampler.batch(*draw_pairs(rng, len(data), args.batch), side)
         x, first = vision_forward(model, prompts, patches, system, args.vision_layers)
         summary = x[:, -1]
         label_loss = F.cross_entropy(head.labels(summary).reshape(-1, 3), labels.reshape(-1))
@@ -169,40 +215,42 @@ def stage_vision(args: argparse.Namespace) -> None:
             entry = {"stage": "vision", "step": step, "elapsed": round(time.monotonic() - started, 1),
                      **{k: round(v, 4) for k, v in running.items()}}
             if step % args.eval_every == 0 or step == args.steps:
-                entry["val"] = motion_accuracy(model, prompts, head, val, args)
+                entry["val"] = motion_accuracy(model, prompts, head, val_sampler, args)
             history.append(entry)
             print(json.dumps(entry), flush=True)
         if step % 100 == 0 or step == args.steps:
-            torch.save({"model": model.state_dict(), "head": head.state_dict(), "dims": dims.to_json(),
+            torch.save({"model": cpu_state(model), "head": cpu_state(head), "dims": dims.to_json(),
                         "history": history, "step": step, "vocabulary": data.prompts["vocabulary"],
                         "command": args.command_line},
                        os.path.join(args.run, "vision.pt"))
 
 
 @torch.no_grad()
-def motion_accuracy(model, prompts, head, val: Data, args) -> dict:
-    rng = np.random.default_rng(0)
+def motion_accuracy(model, prompts, head, val: PairSampler, args) -> dict:
     correct, total = np.zeros(2), 0
-    for start in range(0, min(len(val), args.val_pairs), 40):
-        idx = range(start, min(start + 40, args.val_pairs, len(val)))
-        patches, labels, _, _ = image_batch(model, val, rng, 0, augment_pairs=False, indices=idx)
+    side = 14 // model.d.patchPool
+    for start in range(0, min(val.count, args.val_pairs), 40):
+        idx = np.arange(start, min(start + 40, args.val_pairs, val.count))
+        no = np.zeros(len(idx), dtype=bool)
+        patches, labels, _, _ = val.batch(idx, no, no, side)
         x, _ = vision_forward(model, prompts, patches, 0, args.vision_layers)
         predicted = head.labels(x[:, -1]).reshape(-1, 2, 3).argmax(-1)
-        correct += (predicted == labels).float().sum(0).numpy()
+        correct += (predicted == labels).float().sum(0).cpu().numpy()
         total += len(idx)
     return {"ego": round(correct[0] / total, 3), "yaw": round(correct[1] / total, 3)}
 
 
 def stage_text(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)  # the training-only label head's initialisation
     data, val = Data(args.data), Data([args.val])
-    vision = torch.load(os.path.join(args.run, "vision.pt"))
+    vision = torch.load(os.path.join(args.run, "vision.pt"), map_location="cpu")
     dims = Dims(**vision["dims"])
     model = TinyVLM(dims, vision["vocabulary"], seed=args.seed)
     if args.init_text:
         # Warm start of the text layers (e.g. trained against an earlier vision checkpoint); the
         # image pathway always comes from vision.pt.
-        state = torch.load(args.init_text)["model"]
+        state = torch.load(args.init_text, map_location="cpu")["model"]
         model.load_state_dict(state)
         load_vision_part(model, vision["model"], args.vision_layers)
     else:
@@ -221,14 +269,17 @@ def stage_text(args: argparse.Namespace) -> None:
         p.requires_grad_(not frozen)
         if not frozen:
             trained.append(p)
-    aux = AuxHeads(dims.hiddenSize)
+    model.to(args.device)
+    aux = AuxHeads(dims.hiddenSize).to(args.device)
+    sampler = PairSampler(data, args.device)
+    side = 14 // dims.patchPool
     optimizer = torch.optim.AdamW([{"params": trained + list(aux.label.parameters())}], lr=args.lr, weight_decay=0.01)
     rng = np.random.default_rng(args.seed + 1)
     history = vision["history"]
     previous_command = vision.get("command", "python3 tools/train/stages.py vision ?")
     if args.init_text:
         # Continuing a text stage: its history and commands come first.
-        prior = torch.load(args.init_text)
+        prior = torch.load(args.init_text, map_location="cpu")
         history = prior["history"]
         previous_command = prior["config"]["args"]["command_line"]
     # The provenance names every command and counts every stage's time.
@@ -241,13 +292,14 @@ def stage_text(args: argparse.Namespace) -> None:
         for g in optimizer.param_groups:
             g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 50)
         system = 1 if rng.random() < args.actial_share else 0
-        items = []
-        for k in rng.integers(len(data), size=args.batch):
-            images, raw = data.pair(int(k))
-            images, ego, yaw = augment(images, raw, bool(rng.integers(2)), bool(rng.integers(2)))
+        def questions() -> list[int]:
             kinds = [KINDS[int(i)] for i in rng.choice(3, args.blocks, replace=False)]
-            items.append((images, ego, yaw, [int(rng.choice(prompts.by_kind[kind])) for kind in kinds]))
-        batch = make_batch(model, prompts, items, system)
+            return [int(rng.choice(prompts.by_kind[kind])) for kind in kinds]
+
+        indices, swap, flip, asked = draw_pairs(rng, len(data), args.batch, questions)
+        patches, labels, _, _ = sampler.batch(indices, swap, flip, side)
+        items = [(None, ego, yaw, q) for (ego, yaw), q in zip(labels.tolist(), asked)]
+        batch = make_batch(model, prompts, items, system, args.device, patches=patches)
         loss, stats = loss_of(model, prompts, batch, aux, 0.0, args.label_weight, 0.0)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -258,7 +310,7 @@ def stage_text(args: argparse.Namespace) -> None:
             entry = {"stage": "text", "step": step, "elapsed": round(time.monotonic() - started, 1),
                      **{k: round(v, 4) for k, v in running.items()}}
             if step % args.eval_every == 0 or step == args.steps:
-                entry["val"] = evaluate(model, prompts, val, limit=args.val_pairs)
+                entry["val"] = evaluate(model, prompts, val, limit=args.val_pairs, device=args.device)
             history.append(entry)
             print(json.dumps(entry), flush=True)
         if step % 100 == 0 or step == args.steps:
@@ -269,6 +321,10 @@ def stage_text(args: argparse.Namespace) -> None:
             save_checkpoint(os.path.join(args.run, "checkpoint.pt"), model, optimizer, step, rng, config, history, aux)
             for n, p in model.named_weights():
                 p.requires_grad_(not any(n.startswith(f) for f in frozen_prefixes))
+
+
+def cpu_state(module: torch.nn.Module) -> dict:
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
 
 
 def load_vision_part(model: TinyVLM, state: dict, vision_layers: int) -> None:
@@ -294,11 +350,16 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--vision-layers", type=int, default=3)
     parser.add_argument("--gather-gain", type=float, default=4.0)
+    parser.add_argument("--match-gain", type=float, default=4.0,
+                        help="vision stage: start KV group 1 of layer 0 as content matches along rows of image 1 "
+                             "that read out the flow (0: off, KV group 1 random)")
+    parser.add_argument("--match-content-gain", type=float, default=1.0)
     parser.add_argument("--flow-weight", type=float, default=1.0)
     parser.add_argument("--label-weight", type=float, default=1.0)
     parser.add_argument("--actial-share", type=float, default=0.25, help="share of steps with Actial's system prompt")
     parser.add_argument("--blocks", type=int, default=1, choices=[1, 2, 3], help="questions per pair (text stage)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the whole training set is then copied to the GPU)")
     parser.add_argument("--letter-gather-gain", type=float, default=0.0,
                         help="text stage: start KV group 0 of the first text layer as lookups 1-5 tokens back")
     parser.add_argument("--init-text", default="", help="text stage: start the text layers from this checkpoint.pt")

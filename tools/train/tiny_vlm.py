@@ -195,6 +195,76 @@ class TinyVLM(nn.Module):
             self.w(f"{p}.q_proj.weight")[:, qs] = 0
             self.w(f"{p}.q_proj.bias")[qs] = rotate(constant, torch.cos(angles), torch.sin(angles))
 
+    @torch.no_grad()
+    def init_position_channels(self, scale: float = 8.0, bias: float = 12.0) -> None:
+        """Starts the vision tower with the last two decoder-width channels of every image token equal
+        to 2x and 2y of its grid position (in [-1, 1]): the position embedding writes x and y into
+        two merger inputs (whose patch features are turned down), two merger units carry them in
+        SiLU's linear range, and the output layer copies them out alone. Attention values can then
+        read where a matched token sits (`init_row_match`)."""
+        d, w, h = self.d, self.w, self.d.hiddenSize
+        if not d.visionPositions:
+            raise ValueError("init_position_channels needs visionPositions")
+        pos = w("visual.pos_embed.weight")
+        pos.zero_()
+        pos[0, 0], pos[1, 1] = scale, scale
+        w("visual.merger.ln_q.weight")[0:2] = 0.05
+        w0, b0 = w("visual.merger.mlp.0.weight"), w("visual.merger.mlp.0.bias")
+        w0[:, 0:2] = 0
+        w0[0, 0], w0[1, 1] = 1.0, 1.0
+        w0[0:2, 2:] *= 0.05
+        b0[0:2] = bias
+        w2, b2 = w("visual.merger.mlp.2.weight"), w("visual.merger.mlp.2.bias")
+        w2[0:2, :] = 0
+        w2[:, h - 2:] = 0
+        w2[0, h - 2], w2[1, h - 1] = 2 / scale, 2 / scale
+        b2[h - 2:] = -2 * bias / scale
+
+    @torch.no_grad()
+    def init_row_match(self, layer: int, kv_head: int, offset: int, row_shifts: list[int], position_gain: float,
+                       content_gain: float, readout: int) -> None:
+        """Starts the query heads of `kv_head`'s group in `layer` as content matches along rows of the
+        first image, seen from the second (`offset` positions after the first on every M-RoPE row):
+        the t and h rotary pairs of keys and queries are constants turned so that head g scores
+        highest on the first image's tokens `row_shifts[g]` rows above, in any column; the
+        position-free pairs hold one shared random projection of the token (not of its position
+        channels) for keys and queries alike, so among those tokens the ones that look alike win.
+        Values read the position channels (`init_position_channels`), and head `readout` writes
+        minus the matched position onto them: after the layer they hold the token's own position
+        minus where it was found in the first image, which is the flow the task turns on."""
+        d, w = self.d, self.w
+        p = f"model.layers.{layer}.self_attn"
+        groups = d.numHeads // d.numKvHeads
+        half = d.headDim // 2
+        table = self.rope_table
+        free = table.abs().sum(0) == 0
+        constant = torch.zeros(d.headDim)
+        constant[:half] = position_gain
+        constant = constant * ((table[0].abs() + table[1].abs()) > 0).float()
+        g = torch.Generator().manual_seed(4321 + layer)
+        content = torch.randn(d.hiddenSize, int(free.sum()), generator=g) * (content_gain / math.sqrt(d.hiddenSize))
+        content[-2:] = 0
+        base = kv_head * d.headDim
+        keys = torch.zeros(d.hiddenSize, d.headDim)
+        keys[:, free] = content
+        w(f"{p}.k_proj.weight")[:, base:base + d.headDim] = keys
+        w(f"{p}.k_proj.bias")[base:base + d.headDim] = constant
+        values = w(f"{p}.v_proj.weight")
+        values[:, base:base + d.headDim] = 0
+        w(f"{p}.v_proj.bias")[base:base + d.headDim] = 0
+        values[d.hiddenSize - 2, base], values[d.hiddenSize - 1, base + 1] = 1.0, 1.0
+        out = w(f"{p}.o_proj.weight")
+        for index, shift in enumerate(row_shifts[:groups]):
+            head = kv_head * groups + index
+            qs = slice(head * d.headDim, (head + 1) * d.headDim)
+            angles = -torch.tensor([offset, offset + shift, 0], dtype=torch.float32) @ table
+            w(f"{p}.q_proj.weight")[:, qs] = keys
+            w(f"{p}.q_proj.bias")[qs] = rotate(constant, torch.cos(angles), torch.sin(angles))
+            out[qs, :] = 0
+            if index == readout:
+                out[head * d.headDim, d.hiddenSize - 2] = -1.0
+                out[head * d.headDim + 1, d.hiddenSize - 1] = -1.0
+
     def w(self, name: str) -> torch.Tensor:
         return self.params[self._index[name]]
 
@@ -272,8 +342,13 @@ class TinyVLM(nn.Module):
         d = self.d
         groups = d.numHeads // d.numKvHeads
         if groups > 1:
-            keys = keys.repeat_interleave(groups, dim=-3)
-            values = values.repeat_interleave(groups, dim=-3)
+            # expand + reshape, not repeat_interleave: same layout, and a backward that sums instead
+            # of index_add (14 % of a CPU training step).
+            def repeated(t: torch.Tensor) -> torch.Tensor:
+                lead, (kv, length, width) = t.shape[:-3], t.shape[-3:]
+                return t.unsqueeze(-3).expand(*lead, kv, groups, length, width).reshape(*lead, kv * groups, length, width)
+
+            keys, values = repeated(keys), repeated(values)
         scores = (q @ keys.transpose(-1, -2)) * (1.0 / math.sqrt(d.headDim))
         scores = scores.masked_fill(~allowed, MASKED_SCORE)
         return torch.softmax(scores, dim=-1) @ values
@@ -348,8 +423,8 @@ def merged_coordinates(grid_h: int, grid_w: int, merge: int = 2) -> torch.Tensor
 
 def normalize_pooled(pooled_sums: torch.Tensor) -> torch.Tensor:
     """uint16 sums of 2x2 rgb8 blocks [..., h, w, 3] -> CLIP-normalised means, float32."""
-    mean = torch.tensor(CLIP_MEAN)
-    std = torch.tensor(CLIP_STD)
+    mean = torch.tensor(CLIP_MEAN, device=pooled_sums.device)
+    std = torch.tensor(CLIP_STD, device=pooled_sums.device)
     return ((pooled_sums.float() / 4.0) / 255.0 - mean) / std
 
 
