@@ -78,7 +78,9 @@ async function accuracy(positions: 'mrope' | 'sequential'): Promise<number> {
         const { logits } = await engine.runner.forward({
           ids,
           positionIds:
-            positions === 'mrope' ? mropePositions(ids, grids, LAYOUT).positionIds : sequentialPositions(ids.length),
+            positions === 'mrope'
+              ? mropePositions(ids, grids, LAYOUT).positionIds
+              : sequentialPositions(ids.length),
           images: features,
           start: 0,
           end: ids.length,
