@@ -3,7 +3,17 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'demo-output/', 'build/', 'install/', 'log/', 'models/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'demo-output/',
+      'build/',
+      'install/',
+      'log/',
+      'models/',
+      'tools/train/gpu-bundle/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -8,6 +8,7 @@ import { bundledModelDir } from '../../src/model/bundled.js';
 import { Engine } from '../../src/model/engine.js';
 import {
   accuracy,
+  accuracyByMotion,
   answerPairs,
   meanAccuracy,
   mirroredRate,
@@ -33,6 +34,7 @@ try {
     seed,
     pairs: pairs.length,
     accuracy: accuracy(pairs, forward),
+    byMotion: accuracyByMotion(pairs, forward),
     estimateAccuracy: accuracy(pairs, forward, 'estimate'),
     bothDirections: accuracy(pairs, await answerPairs(engine, pairs, { bothDirections: true }), 'estimate'),
     actialFormat: accuracy(

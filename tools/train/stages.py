@@ -92,11 +92,17 @@ class PairSampler:
         self.images = (torch.cat([torch.from_numpy(np.asarray(s.images, dtype=np.float16)) for s in data.shards])
                        .to(device) if on_gpu else None)
         self.data = data
+        # labels.u8 column 4 indexes meta.json's motionKinds.
+        self.motion_kinds: list[str] = data.shards[0].meta["motionKinds"]
         self.labels = torch.from_numpy(joined(lambda s: s.labels).astype(np.int64)).to(device)
         self.geometry = torch.from_numpy(joined(
             lambda s: s.geometry if s.geometry is not None else np.zeros((len(s.labels), 4), np.float32))).to(device)
         self.flow = torch.from_numpy(joined(
             lambda s: s.flow if s.flow is not None else np.zeros((len(s.labels), 2, 64, 3), np.float32))).to(device)
+
+    def kinds(self, indices: np.ndarray) -> torch.Tensor:
+        """The motion kind of each pair (index into `motion_kinds`)."""
+        return self.labels[torch.from_numpy(np.asarray(indices, dtype=np.int64)).to(self.device), 4]
 
     def batch(self, indices: np.ndarray, swap: np.ndarray, flip: np.ndarray, side: int):
         """Pooled patches [B, 2, 256, 147], labels [B, 2] (ego, yaw), sizes [B, 2], flow [B, 64, 3]."""
@@ -188,6 +194,7 @@ def stage_vision(args: argparse.Namespace) -> None:
                or any(n.startswith(f"model.layers.{i}.") for i in range(args.vision_layers))]
     optimizer = torch.optim.AdamW([{"params": trained + list(head.parameters())}], lr=args.lr, weight_decay=0.01)
     rng = np.random.default_rng(args.seed)
+    orbit = sampler.motion_kinds.index("orbit")
     history, started = [], time.monotonic()
     print(f"vision stage: {sum(p.numel() for p in trained)} trained parameters, {len(data)} pairs", flush=True)
     running = None
@@ -195,10 +202,13 @@ def stage_vision(args: argparse.Namespace) -> None:
         for g in optimizer.param_groups:
             g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 100)
         system = 1 if rng.random() < args.actial_share else 0
-        patches, labels, sizes, flow = sampler.batch(*draw_pairs(rng, len(data), args.batch), side)
+        indices, swap, flip = draw_pairs(rng, len(data), args.batch)
+        patches, labels, sizes, flow = sampler.batch(indices, swap, flip, side)
         x, first = vision_forward(model, prompts, patches, system, args.vision_layers)
         summary = x[:, -1]
-        label_loss = F.cross_entropy(head.labels(summary).reshape(-1, 3), labels.reshape(-1))
+        per_pair = F.cross_entropy(head.labels(summary).reshape(-1, 3), labels.reshape(-1), reduction="none")
+        weights = torch.where(sampler.kinds(indices) == orbit, args.orbit_weight, 1.0).repeat_interleave(2)
+        label_loss = (per_pair * weights).sum() / weights.sum()
         size_loss = F.smooth_l1_loss(head.sizes(summary), sizes)
         predicted = head.flow(first)
         valid = flow[..., 2:3]
@@ -227,7 +237,8 @@ def stage_vision(args: argparse.Namespace) -> None:
 
 @torch.no_grad()
 def motion_accuracy(model, prompts, head, val: PairSampler, args) -> dict:
-    correct, total = np.zeros(2), 0
+    """Validation accuracy of the motion head (forward direction), overall and per motion kind."""
+    hits, kinds = [], []
     side = 14 // model.d.patchPool
     for start in range(0, min(val.count, args.val_pairs), 40):
         idx = np.arange(start, min(start + 40, args.val_pairs, val.count))
@@ -235,9 +246,13 @@ def motion_accuracy(model, prompts, head, val: PairSampler, args) -> dict:
         patches, labels, _, _ = val.batch(idx, no, no, side)
         x, _ = vision_forward(model, prompts, patches, 0, args.vision_layers)
         predicted = head.labels(x[:, -1]).reshape(-1, 2, 3).argmax(-1)
-        correct += (predicted == labels).float().sum(0).cpu().numpy()
-        total += len(idx)
-    return {"ego": round(correct[0] / total, 3), "yaw": round(correct[1] / total, 3)}
+        hits.append((predicted == labels).cpu().numpy())
+        kinds.append(val.kinds(idx).cpu().numpy())
+    hit, kind = np.concatenate(hits), np.concatenate(kinds)
+    result = {"ego": round(float(hit[:, 0].mean()), 3), "yaw": round(float(hit[:, 1].mean()), 3)}
+    result["byKind"] = {name: [round(float(hit[kind == k, q].mean()), 2) for q in (0, 1)]
+                        for k, name in enumerate(val.motion_kinds) if (kind == k).any()}
+    return result
 
 
 def stage_text(args: argparse.Namespace) -> None:
@@ -355,6 +370,8 @@ def main() -> None:
                              "that read out the flow (0: off, KV group 1 random)")
     parser.add_argument("--match-content-gain", type=float, default=1.0)
     parser.add_argument("--flow-weight", type=float, default=1.0)
+    parser.add_argument("--orbit-weight", type=float, default=1.0,
+                        help="vision stage: weight of orbit pairs in the motion-label loss")
     parser.add_argument("--label-weight", type=float, default=1.0)
     parser.add_argument("--actial-share", type=float, default=0.25, help="share of steps with Actial's system prompt")
     parser.add_argument("--blocks", type=int, default=1, choices=[1, 2, 3], help="questions per pair (text stage)")

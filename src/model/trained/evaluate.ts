@@ -5,6 +5,7 @@ import { engineOptionScorer } from '../../spatial/engine-scorer.js';
 import { estimateViewpoint, type ViewpointEstimate } from '../../spatial/estimate.js';
 import type { OptionOrder, ViewpointQuestionKind } from '../../spatial/prompts.js';
 import { VIEWPOINT_QUESTION_KINDS } from '../../spatial/prompts.js';
+import type { MotionKind } from '../../synth/motion.js';
 import { PairGenerator } from '../../synth/pair.js';
 import type { Engine, EngineImage } from '../engine.js';
 
@@ -18,6 +19,8 @@ export interface LabelledPair {
   readonly seed: number;
   readonly index: number;
   readonly images: readonly [RgbImage, RgbImage];
+  /** How the generator moved the second camera (orbit, yaw, slide, ...). */
+  readonly motion: MotionKind;
   readonly egoTranslation: DirectionLabel;
   readonly yawRotation: DirectionLabel;
 }
@@ -32,6 +35,7 @@ export function renderPairs(seed: number, count: number, start = 0, size = 224):
       seed,
       index: start + i,
       images: [rgb(pair.image1), rgb(pair.image2)],
+      motion: pair.motion.kind,
       egoTranslation: pair.labels.egoTranslation,
       yawRotation: pair.labels.yawRotation,
     };
@@ -146,6 +150,23 @@ export function accuracy(
   for (const kind of VIEWPOINT_QUESTION_KINDS) {
     const right = pairs.filter((pair, i) => answers[i]?.[from][kind] === truth(pair, flipped)[kind]).length;
     result[kind] = right / pairs.length;
+  }
+  return result;
+}
+
+/** `accuracy` of the pairs of each motion kind, with their count (kinds in order of first appearance). */
+export function accuracyByMotion(
+  pairs: readonly LabelledPair[],
+  answers: readonly PairAnswers[],
+): Partial<Record<MotionKind, Accuracy & { pairs: number }>> {
+  const result: Partial<Record<MotionKind, Accuracy & { pairs: number }>> = {};
+  for (const motion of new Set(pairs.map((pair) => pair.motion))) {
+    const chosen = pairs.flatMap((pair, i) => (pair.motion === motion ? [i] : []));
+    const subset = accuracy(
+      chosen.map((i) => pairs[i] as LabelledPair),
+      chosen.map((i) => answers[i] as PairAnswers),
+    );
+    result[motion] = { ...subset, pairs: chosen.length };
   }
   return result;
 }

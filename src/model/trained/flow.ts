@@ -55,7 +55,7 @@ function hitTriangles(scene: Scene, origin: Vector3, dir: Vector3): number {
 
 /**
  * For each merged token of the view `from`, [dx, dy, valid]: the displacement of its centre's
- * content into the view `to`, in units of the image width and height (so 2 = across the image),
+ * content into the view `to`, in units of the image width and height (so 1 = across the image, 1/8 = one token at 224 x 224),
  * and 1 when that point projects in front of `to` and inside its image (else 0 and dx = dy = 0).
  */
 export function tokenFlow(

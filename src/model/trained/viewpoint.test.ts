@@ -8,6 +8,7 @@ import { bundledModelDir } from '../bundled.js';
 import { Engine } from '../engine.js';
 import {
   accuracy,
+  accuracyByMotion,
   answerPairs,
   meanAccuracy,
   mirroredRate,
@@ -35,6 +36,12 @@ const MIN_ACCURACY = { egoTranslation: 0.66, objectTranslation: 0.69, yawRotatio
 const MIN_ACTIAL_MEAN = 0.7;
 const MIN_SWAP_FLIPS = { egoTranslation: 0.54, yawRotation: 0.66 };
 const MIN_MIRROR_FLIPS = { egoTranslation: 0.62, yawRotation: 0.69 };
+/**
+ * Without the orbits (20-100 degrees around the object), the 48 of these pairs that turn, slide,
+ * pan and slide, tilt or stay reach 0.917 / 0.917 / 1.000; the 24 orbits sit at chance (0.46 / 0.54
+ * / 0.50 on two options). The tools/train README's "Where it fails" says why.
+ */
+const MIN_SHORT_BASELINE = { egoTranslation: 0.85, objectTranslation: 0.85, yawRotation: 0.92 };
 /** BGR taken for RGB costs this model nothing (measured: the same mean accuracy, 0.796): it reads shapes, not hues. */
 const BGR_COST_BAND = [-0.1, 0.1] as const;
 
@@ -57,6 +64,23 @@ it('answers each of the three questions well above chance on held-out pairs', ()
   expect(got.egoTranslation).toBeGreaterThanOrEqual(MIN_ACCURACY.egoTranslation);
   expect(got.objectTranslation).toBeGreaterThanOrEqual(MIN_ACCURACY.objectTranslation);
   expect(got.yawRotation).toBeGreaterThanOrEqual(MIN_ACCURACY.yawRotation);
+});
+
+it('answers all but the orbits near the 90% target, and reports each motion kind', () => {
+  const shortBaseline = pairs.flatMap((pair, i) => (pair.motion === 'orbit' ? [] : [i]));
+  expect(shortBaseline.length).toBeGreaterThanOrEqual(40);
+  const got = accuracy(
+    shortBaseline.map((i) => pairs[i] as LabelledPair),
+    shortBaseline.map((i) => forward[i] as PairAnswers),
+  );
+  expect(got.egoTranslation).toBeGreaterThanOrEqual(MIN_SHORT_BASELINE.egoTranslation);
+  expect(got.objectTranslation).toBeGreaterThanOrEqual(MIN_SHORT_BASELINE.objectTranslation);
+  expect(got.yawRotation).toBeGreaterThanOrEqual(MIN_SHORT_BASELINE.yawRotation);
+  const byMotion = accuracyByMotion(pairs, forward);
+  process.stdout.write(`bundled model by motion: ${JSON.stringify(byMotion)}\n`);
+  const total = Object.values(byMotion).reduce((sum, kind) => sum + kind.pairs, 0);
+  expect(total).toBe(PAIRS);
+  expect(byMotion.orbit?.pairs).toBe(PAIRS - shortBaseline.length);
 });
 
 it('answers in the Actial format too (its system prompt, scored after <answer>)', async () => {

@@ -16,17 +16,21 @@ from tiny_vlm import normalize_pooled, pooled_to_patches  # noqa: E402
 from train import Data, Shard, augment, augment_flow  # noqa: E402
 
 
+KINDS = ["orbit", "yaw", "slide", "pan-slide", "still", "tilt"]
+
+
 def random_data(rng: np.random.Generator, sizes: list[int]) -> Data:
     data = Data.__new__(Data)
     data.shards = []
     for n in sizes:
         labels = rng.integers(0, 3, size=(n, 6)).astype(np.uint8)
+        labels[:, 4] = rng.integers(0, len(KINDS), size=n)
         data.shards.append(Shard(
             images=rng.integers(0, 1021, size=(n, 2, 112, 112, 3)).astype(np.uint16),
             labels=labels,
             geometry=rng.normal(size=(n, 4)).astype(np.float32),
             flow=rng.normal(size=(n, 2, 64, 3)).astype(np.float32),
-            meta={"count": n},
+            meta={"count": n, "motionKinds": KINDS},
         ))
     data.index = [(s, i) for s, shard in enumerate(data.shards) for i in range(len(shard.labels))]
     return data
@@ -53,6 +57,14 @@ class PairSamplerTest(unittest.TestCase):
             sign = -1.0 if f else 1.0
             torch.testing.assert_close(sizes[row], torch.tensor([sign * yaw_deg / 30.0, sign * tx / 0.5], dtype=torch.float32))
             torch.testing.assert_close(flow[row], torch.from_numpy(augment_flow(data.flow(int(k)), bool(s), bool(f))))
+
+    def test_motion_kinds_come_from_label_column_4(self):
+        data = random_data(np.random.default_rng(5), [4, 3])
+        sampler = PairSampler(data, "cpu")
+        indices = np.array([6, 0, 4, 2])
+        expected = [int(data.pair(int(k))[1][4]) for k in indices]
+        self.assertEqual(sampler.kinds(indices).tolist(), expected)
+        self.assertEqual(sampler.motion_kinds, KINDS)
 
     def test_swap_and_flip_change_the_labels(self):
         data = random_data(np.random.default_rng(4), [3])
