@@ -8,7 +8,10 @@ the true token flow (from the renderer), restricted versions of it, and correspo
 from the pixels (block matching, nearest token by mean colours).
 
   /usr/bin/python3 tools/train/oracles.py --data tools/train/data/seed7-0 --val tools/train/data/val-seed8 \
-      [--pairs 3000] [--only trueflow,small,center,blocks,colours]
+      [--pairs 3000] [--only trueflow,small,center,blocks,colours] [--vision-run RUN]
+
+With --vision-run, also the flow that a vision-stage checkpoint (RUN/vision.pt) predicts from its
+first layer, and how far it is from the true flow.
 """
 
 from __future__ import annotations
@@ -121,18 +124,67 @@ FEATURES = {
 }
 
 
+def predicted_flow(run: str, path: str, count: int) -> np.ndarray:
+    """The flow a vision-stage checkpoint reads from its first layer's image-2 states: [N, 64, 3]."""
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from stages import MotionHead, PairSampler, vision_forward
+    from tiny_vlm import Dims, TinyVLM
+    from train import Data, Prompts
+
+    checkpoint = torch.load(os.path.join(run, "vision.pt"), map_location="cpu")
+    dims = Dims(**checkpoint["dims"])
+    model = TinyVLM(dims, checkpoint["vocabulary"], seed=1)
+    model.load_state_dict(checkpoint["model"])
+    head = MotionHead(dims.hiddenSize)
+    head.load_state_dict(checkpoint["head"])
+    layers = int(checkpoint["command"].split("--vision-layers")[1].split()[0]) if "--vision-layers" in checkpoint[
+        "command"] else 3
+    data = Data([path])
+    prompts, sampler = Prompts(data.prompts, model), PairSampler(data, "cpu")
+    out = []
+    with torch.no_grad():
+        for start in range(0, min(count, len(data)), 50):
+            idx = np.arange(start, min(start + 50, count, len(data)))
+            no = np.zeros(len(idx), dtype=bool)
+            patches = sampler.batch(idx, no, no, 14 // dims.patchPool)[0]
+            _, first = vision_forward(model, prompts, patches, 0, layers)
+            f = head.flow(first)  # trained on 4 x the flow, and visibility logits
+            out.append(torch.cat([f[..., :2] / 4, torch.sigmoid(f[..., 2:3])], -1).numpy())
+    return np.concatenate(out)
+
+
+def flow_error(predicted: np.ndarray, val: dict) -> dict:
+    """Median |dx| error and median true |dx| (tokens) over the visible tokens, orbits and the rest."""
+    seen = val["flow"][..., 2] > 0
+    orbit = val["labels"][:, 4] == val["kinds"].index("orbit")
+    error = np.abs(predicted[..., 0] - val["flow"][..., 0]) / TOKEN
+    truth = np.abs(val["flow"][..., 0]) / TOKEN
+    return {name: {"medianError": round(float(np.median(error[m][seen[m]])), 2),
+                   "medianFlow": round(float(np.median(truth[m][seen[m]])), 2)}
+            for name, m in (("orbit", orbit), ("rest", ~orbit))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="training set folder (export-dataset.ts)")
     parser.add_argument("--val", required=True, help="validation set folder")
     parser.add_argument("--pairs", type=int, default=3000, help="training pairs for the classifiers")
     parser.add_argument("--only", default=",".join(FEATURES), help="comma-separated: " + ", ".join(FEATURES))
+    parser.add_argument("--vision-run", default="", help="also score the flow predicted by RUN/vision.pt")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     train, val = load(args.data, args.pairs), load(args.val, 10**9)
     kinds = val["kinds"]
-    for name in args.only.split(","):
+    names = args.only.split(",")
+    if args.vision_run:
+        train["predicted"] = predicted_flow(args.vision_run, args.data, args.pairs)
+        val["predicted"] = predicted_flow(args.vision_run, args.val, 10**9)
+        FEATURES["predicted"] = (f"flow predicted by {args.vision_run}", lambda d: d["predicted"])
+        names.append("predicted")
+        print(json.dumps({"predictedFlowError": flow_error(val["predicted"], val)}), flush=True)
+    for name in names:
         title, features = FEATURES[name]
         started = time.monotonic()
         xt, xv = features(train), features(val)
