@@ -17,7 +17,9 @@
 #   tar -xzf weights.tgz -C tools/train/runs/gpu && npx tsx tools/train/write-model.ts \
 #     --weights tools/train/runs/gpu/weights --out models/actial-tiny-viewpoint
 #
-# Each step leaves a stamp in $WORK: run the same command again and it goes on with the next one.
+# Each step leaves a stamp in $WORK: run the same command again and it goes on with the next one;
+# a training stage cut off midway goes on from its last checkpoint (every 100 steps; --resume).
+# After the vision stage, oracles.py scores the flow its first layer predicts (log: predictedFlowError).
 # FORCE=1 starts over. Environment (defaults): BUNDLE (tools/train/gpu-bundle), WORK
 # (/tmp/actial-train-gpu), OUT, PYTHON (python3), SHARDS (16), PAIRS (3000), VISION_STEPS (6000),
 # VISION_BATCH (128), VISION_LR (2e-3), TEXT_STEPS (3000), TEXT_BATCH (32), TEXT_LR (2e-3), SEED (1),
@@ -96,8 +98,11 @@ if ! done_step vision; then
   say "2/3 vision stage"
   start=$SECONDS
   "$PYTHON" "$ROOT/tools/train/stages.py" vision "${common[@]}" --steps "${VISION_STEPS:-6000}" \
-    --batch "${VISION_BATCH:-128}" --lr "${VISION_LR:-2e-3}" --log-every 100 --eval-every 500 --val-pairs 360 \
+    --batch "${VISION_BATCH:-128}" --lr "${VISION_LR:-2e-3}" --log-every 100 --eval-every 500 --val-pairs 360 --resume \
     2>&1 | tee -a "$WORK/training.log"
+  "$PYTHON" "$ROOT/tools/train/oracles.py" --data "${shards[0]}" --val "$WORK/data/val-seed8" --only center \
+    --vision-run "$WORK/run" --pairs "$PAIRS" --threads 8 2>&1 | tee -a "$WORK/training.log" \
+    || say "oracles.py failed (a diagnostic only; training goes on)"
   say "vision stage: $((SECONDS - start)) s"
   mark vision
 fi
@@ -106,7 +111,7 @@ if ! done_step text; then
   say "2/3 text stage"
   start=$SECONDS
   "$PYTHON" "$ROOT/tools/train/stages.py" text "${common[@]}" --steps "${TEXT_STEPS:-3000}" \
-    --batch "${TEXT_BATCH:-32}" --lr "${TEXT_LR:-2e-3}" --blocks 3 --log-every 100 --eval-every 500 --val-pairs 120 \
+    --batch "${TEXT_BATCH:-32}" --lr "${TEXT_LR:-2e-3}" --blocks 3 --log-every 100 --eval-every 500 --val-pairs 120 --resume \
     2>&1 | tee -a "$WORK/training.log"
   say "text stage: $((SECONDS - start)) s"
   mark text

@@ -195,10 +195,25 @@ def stage_vision(args: argparse.Namespace) -> None:
     optimizer = torch.optim.AdamW([{"params": trained + list(head.parameters())}], lr=args.lr, weight_decay=0.01)
     rng = np.random.default_rng(args.seed)
     orbit = sampler.motion_kinds.index("orbit")
-    history, started = [], time.monotonic()
+    history, started, first_step = [], time.monotonic(), 1
+    path = os.path.join(args.run, "vision.pt")
+    if args.resume and os.path.exists(path):
+        saved = torch.load(path, map_location="cpu")
+        if "optimizer" in saved and saved["step"] >= args.steps:
+            print(f"vision stage: {path} has all {args.steps} steps already", flush=True)
+            return
+        if "optimizer" in saved:
+            model.load_state_dict(saved["model"])
+            head.load_state_dict(saved["head"])
+            optimizer.load_state_dict(saved["optimizer"])
+            rng.bit_generator.state = saved["rng"]
+            history, first_step = saved["history"], saved["step"] + 1
+            args.command_line = f"{saved['command']} && {args.command_line}"
+            started -= history[-1]["elapsed"] if history else 0.0
+            print(f"vision stage: resuming {path} after step {saved['step']}", flush=True)
     print(f"vision stage: {sum(p.numel() for p in trained)} trained parameters, {len(data)} pairs", flush=True)
     running = None
-    for step in range(1, args.steps + 1):
+    for step in range(first_step, min(args.steps, args.stop_after or args.steps) + 1):
         for g in optimizer.param_groups:
             g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 100)
         system = 1 if rng.random() < args.actial_share else 0
@@ -228,11 +243,12 @@ def stage_vision(args: argparse.Namespace) -> None:
                 entry["val"] = motion_accuracy(model, prompts, head, val_sampler, args)
             history.append(entry)
             print(json.dumps(entry), flush=True)
-        if step % 100 == 0 or step == args.steps:
+        if step % 100 == 0 or step in (args.steps, args.stop_after):
             torch.save({"model": cpu_state(model), "head": cpu_state(head), "dims": dims.to_json(),
                         "history": history, "step": step, "vocabulary": data.prompts["vocabulary"],
-                        "command": args.command_line},
-                       os.path.join(args.run, "vision.pt"))
+                        "command": args.command_line, "optimizer": optimizer.state_dict(),
+                        "rng": rng.bit_generator.state}, path + ".tmp")
+            os.replace(path + ".tmp", path)
 
 
 @torch.no_grad()
@@ -298,12 +314,28 @@ def stage_text(args: argparse.Namespace) -> None:
         history = prior["history"]
         previous_command = prior["config"]["args"]["command_line"]
     # The provenance names every command and counts every stage's time.
+    this_command = args.command_line
     args.command_line = f"{previous_command} && {args.command_line}"
+    first_step = 1
+    path = os.path.join(args.run, "checkpoint.pt")
+    if args.resume and os.path.exists(path):
+        saved = torch.load(path, map_location="cpu")
+        if saved["config"]["args"].get("stage") == "text" and saved["step"] >= args.steps:
+            print(f"text stage: {path} has all {args.steps} steps already", flush=True)
+            return
+        if saved["config"]["args"].get("stage") == "text":
+            model.load_state_dict(saved["model"])
+            aux.load_state_dict(saved["aux_head"])
+            optimizer.load_state_dict(saved["optimizer"])
+            rng.bit_generator.state = saved["rng"]
+            history, first_step = saved["history"], saved["step"] + 1
+            args.command_line = f"{saved['config']['args']['command_line']} && {this_command}"
+            print(f"text stage: resuming {path} after step {saved['step']}", flush=True)
     elapsed_before = history[-1]["elapsed"] if history else 0.0
     started = time.monotonic() - elapsed_before
     print(f"text stage: {sum(p.numel() for p in trained)} trained parameters", flush=True)
     running = None
-    for step in range(1, args.steps + 1):
+    for step in range(first_step, min(args.steps, args.stop_after or args.steps) + 1):
         for g in optimizer.param_groups:
             g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 50)
         system = 1 if rng.random() < args.actial_share else 0
@@ -328,7 +360,7 @@ def stage_text(args: argparse.Namespace) -> None:
                 entry["val"] = evaluate(model, prompts, val, limit=args.val_pairs, device=args.device)
             history.append(entry)
             print(json.dumps(entry), flush=True)
-        if step % 100 == 0 or step == args.steps:
+        if step % 100 == 0 or step in (args.steps, args.stop_after):
             for p in model.parameters():
                 p.requires_grad_(True)
             config = {"dims": dims.to_json(), "args": {k: v for k, v in vars(args).items() if k != "func"},
@@ -379,6 +411,11 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the whole training set is then copied to the GPU)")
     parser.add_argument("--letter-gather-gain", type=float, default=0.0,
                         help="text stage: start KV group 0 of the first text layer as lookups 1-5 tokens back")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the run's vision.pt (vision) or checkpoint.pt (text) if it stopped early")
+    parser.add_argument("--stop-after", type=int, default=0,
+                        help="stop (with a checkpoint) after this step of the --steps schedule, as a time limit "
+                             "would; --resume goes on")
     parser.add_argument("--init-text", default="", help="text stage: start the text layers from this checkpoint.pt")
     parser.add_argument("--val-pairs", type=int, default=120)
     parser.add_argument("--log-every", type=int, default=25)
