@@ -197,20 +197,11 @@ def stage_vision(args: argparse.Namespace) -> None:
     orbit = sampler.motion_kinds.index("orbit")
     history, started, first_step = [], time.monotonic(), 1
     path = os.path.join(args.run, "vision.pt")
-    if args.resume and os.path.exists(path):
-        saved = torch.load(path, map_location="cpu")
-        if "optimizer" in saved and saved["step"] >= args.steps:
-            print(f"vision stage: {path} has all {args.steps} steps already", flush=True)
-            return
-        if "optimizer" in saved:
-            model.load_state_dict(saved["model"])
-            head.load_state_dict(saved["head"])
-            optimizer.load_state_dict(saved["optimizer"])
-            rng.bit_generator.state = saved["rng"]
-            history, first_step = saved["history"], saved["step"] + 1
-            args.command_line = f"{saved['command']} && {args.command_line}"
-            started -= history[-1]["elapsed"] if history else 0.0
-            print(f"vision stage: resuming {path} after step {saved['step']}", flush=True)
+    saved = resumable(args, path, "vision", lambda c: "optimizer" in c)
+    if saved is not None:
+        history, first_step = restore(saved, model, head, saved["head"], optimizer, rng)
+        args.command_line = f"{saved['command']} && {args.command_line}"
+        started -= history[-1]["elapsed"] if history else 0.0
     print(f"vision stage: {sum(p.numel() for p in trained)} trained parameters, {len(data)} pairs", flush=True)
     running = None
     for step in range(first_step, min(args.steps, args.stop_after or args.steps) + 1):
@@ -318,19 +309,10 @@ def stage_text(args: argparse.Namespace) -> None:
     args.command_line = f"{previous_command} && {args.command_line}"
     first_step = 1
     path = os.path.join(args.run, "checkpoint.pt")
-    if args.resume and os.path.exists(path):
-        saved = torch.load(path, map_location="cpu")
-        if saved["config"]["args"].get("stage") == "text" and saved["step"] >= args.steps:
-            print(f"text stage: {path} has all {args.steps} steps already", flush=True)
-            return
-        if saved["config"]["args"].get("stage") == "text":
-            model.load_state_dict(saved["model"])
-            aux.load_state_dict(saved["aux_head"])
-            optimizer.load_state_dict(saved["optimizer"])
-            rng.bit_generator.state = saved["rng"]
-            history, first_step = saved["history"], saved["step"] + 1
-            args.command_line = f"{saved['config']['args']['command_line']} && {this_command}"
-            print(f"text stage: resuming {path} after step {saved['step']}", flush=True)
+    saved = resumable(args, path, "text", lambda c: c["config"]["args"].get("stage") == "text")
+    if saved is not None:
+        history, first_step = restore(saved, model, aux, saved["aux_head"], optimizer, rng)
+        args.command_line = f"{saved['config']['args']['command_line']} && {this_command}"
     elapsed_before = history[-1]["elapsed"] if history else 0.0
     started = time.monotonic() - elapsed_before
     print(f"text stage: {sum(p.numel() for p in trained)} trained parameters", flush=True)
@@ -368,6 +350,30 @@ def stage_text(args: argparse.Namespace) -> None:
             save_checkpoint(os.path.join(args.run, "checkpoint.pt"), model, optimizer, step, rng, config, history, aux)
             for n, p in model.named_weights():
                 p.requires_grad_(not any(n.startswith(f) for f in frozen_prefixes))
+
+
+def resumable(args: argparse.Namespace, path: str, stage: str, is_ours) -> dict | None:
+    """With --resume, the checkpoint at `path` to go on from (None: start afresh); exits if it is complete."""
+    if not (args.resume and os.path.exists(path)):
+        return None
+    saved = torch.load(path, map_location="cpu")
+    if not is_ours(saved):
+        return None
+    if saved["step"] >= args.steps:
+        print(f"{stage} stage: {path} has all {args.steps} steps already", flush=True)
+        raise SystemExit(0)
+    print(f"{stage} stage: resuming {path} after step {saved['step']}", flush=True)
+    return saved
+
+
+def restore(saved: dict, model: TinyVLM, head: torch.nn.Module, head_state: dict, optimizer,
+            rng: np.random.Generator) -> tuple[list, int]:
+    """Loads a checkpoint's weights, optimizer and sampler state; returns its history and the next step."""
+    model.load_state_dict(saved["model"])
+    head.load_state_dict(head_state)
+    optimizer.load_state_dict(saved["optimizer"])
+    rng.bit_generator.state = saved["rng"]
+    return saved["history"], saved["step"] + 1
 
 
 def cpu_state(module: torch.nn.Module) -> dict:
