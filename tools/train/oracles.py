@@ -19,26 +19,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stages import MotionHead, PairSampler, vision_forward  # noqa: E402
+from tiny_vlm import Dims, TinyVLM  # noqa: E402
+from train import Data, Prompts, load_shard  # noqa: E402
+
 GRID = 8  # tokens per side of a 224 x 224 image
 TOKEN = 1 / GRID  # flow.f32 gives displacements in image widths and heights
 
 
 def load(path: str, count: int) -> dict:
-    meta = json.load(open(os.path.join(path, "meta.json")))
-    n = min(count, meta["count"])
-    return {
-        "labels": np.fromfile(os.path.join(path, "labels.u8"), dtype=np.uint8).reshape(-1, 6)[:n],
-        "flow": np.fromfile(os.path.join(path, "flow.f32"), dtype="<f4").reshape(-1, 2, GRID * GRID, 3)[:n, 0],
-        "images": np.memmap(os.path.join(path, "images.u16"), dtype="<u2", mode="r").reshape(
-            -1, *meta["imageShape"])[:n],
-        "kinds": meta["motionKinds"],
-    }
+    shard = load_shard(path)
+    n = min(count, shard.meta["count"])
+    if shard.flow is None:
+        raise SystemExit(f"{path}: no flow.f32 (made without the flow target)")
+    return {"labels": shard.labels[:n], "flow": shard.flow[:n, 0], "images": shard.images[:n],
+            "kinds": shard.meta["motionKinds"]}
 
 
 def fit_predict(x: np.ndarray, y: np.ndarray, xv: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -126,12 +129,6 @@ FEATURES = {
 
 def predicted_flow(run: str, path: str, count: int) -> np.ndarray:
     """The flow a vision-stage checkpoint reads from its first layer's image-2 states: [N, 64, 3]."""
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from stages import MotionHead, PairSampler, vision_forward
-    from tiny_vlm import Dims, TinyVLM
-    from train import Data, Prompts
-
     checkpoint = torch.load(os.path.join(run, "vision.pt"), map_location="cpu")
     dims = Dims(**checkpoint["dims"])
     model = TinyVLM(dims, checkpoint["vocabulary"], seed=1)

@@ -169,17 +169,15 @@ def make_batch(model: TinyVLM, prompts: Prompts, items: list[tuple[np.ndarray, i
                patches: torch.Tensor | None = None) -> Batch:
     """items: (pooled images [2, h, w, 3], ego, yaw, question indices); with `patches` (the images'
     encoder rows, already made) the items' images are not used."""
-    if patches is not None:
-        pass
-    elif prompts.image_size == 224:
+    if patches is None:
         images = torch.from_numpy(np.stack([it[0].astype(np.float32) for it in items]))
-        patches = pooled_to_patches(normalize_pooled(images), side=14 // model.d.patchPool)
-    else:
-        # The 2x2 means as a 112x112 image, whole 14x14 patches (both frames) for a pool-1 tower.
-        images = torch.from_numpy(np.stack([it[0].astype(np.float32) for it in items]))
-        patches = pooled_to_patches(normalize_pooled(images), side=14)
-        n = patches.shape[:-1]
-        patches = patches.reshape(*n, 3, 1, 196).expand(*n, 3, 2, 196).reshape(*n, 1176)
+        if prompts.image_size == 224:
+            patches = pooled_to_patches(normalize_pooled(images), side=14 // model.d.patchPool)
+        else:
+            # The 2x2 means as a 112x112 image, whole 14x14 patches (both frames) for a pool-1 tower.
+            patches = pooled_to_patches(normalize_pooled(images), side=14)
+            n = patches.shape[:-1]
+            patches = patches.reshape(*n, 3, 1, 196).expand(*n, 3, 2, 196).reshape(*n, 1176)
     q_count = len(items[0][3])
     lengths = [len(prompts.questions[q]["block"]) + 1 for it in items for q in it[3]]
     l_max = max(lengths)

@@ -1,4 +1,4 @@
-import { mirrorLabel, mostLikelyLabel, averageProbs, type DirectionLabel } from '../../spatial/direction.js';
+import { mostLikelyLabel, averageProbs } from '../../spatial/direction.js';
 import {
   defaultOptionOrders,
   labelProbsFromLetters,
@@ -10,7 +10,7 @@ import { bundledModelDir } from '../bundled.js';
 import { Engine } from '../engine.js';
 import { expandImagePlaceholders, mropePositions } from '../image-tokens.js';
 import { softmax } from '../sampling.js';
-import { renderPairs, toModelImage, type LabelledPair } from './evaluate.js';
+import { renderPairs, toModelImage, truth, type LabelledPair } from './evaluate.js';
 
 /**
  * The bundled model fuses the two views by their M-RoPE positions (tools/train/README.md), so
@@ -51,11 +51,6 @@ function sequentialPositions(length: number): BigInt64Array {
   return out;
 }
 
-function truthOf(pair: LabelledPair, kind: ViewpointQuestionKind): DirectionLabel {
-  if (kind === 'yawRotation') return pair.yawRotation;
-  return kind === 'egoTranslation' ? pair.egoTranslation : mirrorLabel(pair.egoTranslation);
-}
-
 async function accuracy(positions: 'mrope' | 'sequential'): Promise<number> {
   const letters = ['A', 'B', 'C'].map((letter) => {
     const ids = engine.tokenizer.encode(letter);
@@ -89,7 +84,7 @@ async function accuracy(positions: 'mrope' | 'sequential'): Promise<number> {
         });
         perOrder.push(labelProbsFromLetters(order, softmax(letters.map((id) => logits[id] as number))));
       }
-      if (mostLikelyLabel(averageProbs(perOrder)) === truthOf(pair, kind)) correct++;
+      if (mostLikelyLabel(averageProbs(perOrder)) === truth(pair)[kind]) correct++;
     }
   }
   return correct / (pairs.length * KINDS.length);
