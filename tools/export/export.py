@@ -382,14 +382,63 @@ def hf_image_features(model, pixel_values: torch.Tensor, grid: torch.Tensor) -> 
     return out
 
 
+def _accepts(fn, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def image_token_types(model, ids: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """`mm_token_type_ids` (0 text, 1 image) for transformers >= 5, whose get_rope_index and forward need
+    them to place image tokens on the M-RoPE grid (without them its forward silently falls back to text
+    positions); {} for versions that find the image tokens themselves."""
+    if not _accepts(type(model).forward, "mm_token_type_ids"):
+        return {}
+    return {"mm_token_type_ids": (ids == QWEN_TOKEN_IDS["image_pad"]).to(torch.int32)}
+
+
 def hf_rope_index(model, ids: torch.Tensor, grid: torch.Tensor):
     fn = getattr(model, "get_rope_index", None)
     if fn is None:
         fn = getattr(getattr(model, "model", None), "get_rope_index", None)
     if fn is None:
         return None
-    positions, deltas = fn(input_ids=ids, image_grid_thw=grid, attention_mask=torch.ones_like(ids))
+    extra = {}
+    if _accepts(fn, "mm_token_type_ids"):
+        extra["mm_token_type_ids"] = (ids == QWEN_TOKEN_IDS["image_pad"]).to(torch.int32)
+    positions, deltas = fn(input_ids=ids, image_grid_thw=grid, attention_mask=torch.ones_like(ids), **extra)
     return positions, deltas
+
+
+def hf_prefill(model, ids: torch.Tensor, pixel_values: torch.Tensor, grid: torch.Tensor):
+    """transformers' own forward over a whole prompt with its images (it computes the positions)."""
+    length = ids.shape[1]
+    return model(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        pixel_values=pixel_values,
+        image_grid_thw=grid,
+        use_cache=True,
+        cache_position=torch.arange(length, device=ids.device),
+        **image_token_types(model, ids),
+    )
+
+
+def hf_continue(model, ids: torch.Tensor, past, total: int, rope_delta: int):
+    """One forward of `ids` after `total` cached tokens. Positions are given as transformers' generate
+    gives them after the prompt (index + rope_delta on all three rows): its forward on a bare call
+    would otherwise derive them from state left by earlier calls."""
+    n = ids.shape[1]
+    positions = torch.arange(total, total + n, device=ids.device) + rope_delta
+    return model(
+        input_ids=ids,
+        attention_mask=torch.ones(1, total + n, dtype=torch.int64, device=ids.device),
+        position_ids=positions.view(1, 1, n).expand(3, 1, n),
+        past_key_values=past,
+        use_cache=True,
+        cache_position=torch.arange(total, total + n, device=ids.device),
+    )
 
 
 @torch.no_grad()
@@ -402,15 +451,7 @@ def torch_reference(model, seq: dict, device: str, steps: Sequence[Sequence[int]
     vision_dtype = next(parts.visual.parameters()).dtype
     features = hf_image_features(model, pixel_values.to(vision_dtype), grid).float().cpu()
     rope = hf_rope_index(model, ids, grid)
-    length = ids.shape[1]
-    out = model(
-        input_ids=ids,
-        attention_mask=torch.ones_like(ids),
-        pixel_values=pixel_values.to(vision_dtype),
-        image_grid_thw=grid,
-        use_cache=True,
-        cache_position=torch.arange(length, device=device),
-    )
+    out = hf_prefill(model, ids, pixel_values.to(vision_dtype), grid)
     result = {
         "features": features,
         "prefill_logits": out.logits[0].float().cpu(),
@@ -418,20 +459,12 @@ def torch_reference(model, seq: dict, device: str, steps: Sequence[Sequence[int]
         "hf_rope_delta": None if rope is None else int(rope[1].reshape(-1)[0]),
         "steps": [],
     }
-    past = out.past_key_values
-    total = length
+    delta = seq["rope_delta"] if result["hf_rope_delta"] is None else result["hf_rope_delta"]
+    past, total = out.past_key_values, ids.shape[1]
     for tokens in steps:
         step_ids = torch.tensor([list(tokens)], dtype=torch.int64, device=device)
-        n = step_ids.shape[1]
-        out = model(
-            input_ids=step_ids,
-            attention_mask=torch.ones(1, total + n, dtype=torch.int64, device=device),
-            past_key_values=past,
-            use_cache=True,
-            cache_position=torch.arange(total, total + n, device=device),
-        )
-        past = out.past_key_values
-        total += n
+        out = hf_continue(model, step_ids, past, total, delta)
+        past, total = out.past_key_values, total + step_ids.shape[1]
         result["steps"].append(out.logits[0].float().cpu())
     return result
 

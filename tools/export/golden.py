@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the golden folder: a tiny random Qwen2.5-VL exported by export.py, plus PyTorch's outputs.
 
-    python3 tools/export/golden.py [--out models/golden-qwen2_5_vl-tiny] [--hf DIR] [--hidden 32]
+    python3 tools/export/golden.py [--out models/golden-qwen2_5_vl-tiny] [--hf DIR] [--hidden 16] [--head-dim 8]
                                    [--steps 4] [--seed 0]
 
 1. make_tiny.py writes a tiny random checkpoint (or --hf takes an existing one),
@@ -14,7 +14,7 @@
    src/model/golden.ts). Pixel values are bytes b with value b / 64 - 2, stored as such.
 
 src/model/golden.test.ts then checks that our engine reproduces them within 1e-3 (skipped, with a
-warning, while <out>/reference.json does not exist). The folder is about 40 MB with --hidden 32.
+warning, while <out>/reference.json does not exist). The folder is about 20 MB at the defaults.
 """
 
 from __future__ import annotations
@@ -121,17 +121,9 @@ def build_reference(model, tokenizer_json: Path, dtype: str, steps: int, seed: i
         features.append({"tokens": int(f.shape[0]), "hidden": int(f.shape[1]), "f32": f32_base64(f)})
 
     pixel_values = torch.cat([img["pixel_values"] for img in images]).to(device, vision_dtype)
-    length = input_ids.shape[1]
-    out = model(
-        input_ids=input_ids,
-        attention_mask=torch.ones_like(input_ids),
-        pixel_values=pixel_values,
-        image_grid_thw=grid,
-        use_cache=True,
-        cache_position=torch.arange(length, device=device),
-    )
+    out = export.hf_prefill(model, input_ids, pixel_values, grid)
     records, generated = [], []
-    past, total = out.past_key_values, length
+    past, total = out.past_key_values, input_ids.shape[1]
     row = out.logits[0, -1].float().cpu()
     for k in range(steps):
         records.append(step_record(row))
@@ -141,13 +133,7 @@ def build_reference(model, tokenizer_json: Path, dtype: str, steps: int, seed: i
                 generated.append(token)
             break
         generated.append(token)
-        out = model(
-            input_ids=torch.tensor([[token]], device=device),
-            attention_mask=torch.ones(1, total + 1, dtype=torch.int64, device=device),
-            past_key_values=past,
-            use_cache=True,
-            cache_position=torch.tensor([total], device=device),
-        )
+        out = export.hf_continue(model, torch.tensor([[token]], device=device), past, total, delta)
         past, total = out.past_key_values, total + 1
         row = out.logits[0, -1].float().cpu()
 
@@ -181,7 +167,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Golden folder: tiny Qwen2.5-VL, exported, with PyTorch's outputs")
     p.add_argument("--out", default=str(REPO / "models" / "golden-qwen2_5_vl-tiny"))
     p.add_argument("--hf", help="an existing Hugging Face checkpoint to use instead of make_tiny.py's")
-    p.add_argument("--hidden", type=int, default=32)
+    p.add_argument("--hidden", type=int, default=16)
+    p.add_argument("--head-dim", type=int, default=8, help="2 query heads on 1 KV head at the defaults")
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-check", action="store_true", help="do not run export.py --check even if onnxruntime is installed")
@@ -192,7 +179,9 @@ def main(argv=None) -> int:
         if not args.hf:
             import make_tiny
 
-            make_tiny.main(["--out", str(hf), "--hidden", str(args.hidden), "--seed", str(args.seed)])
+            make_tiny.main(
+                ["--out", str(hf), "--hidden", str(args.hidden), "--head-dim", str(args.head_dim), "--seed", str(args.seed)]
+            )
         export_args = ["--model", str(hf), "--out", str(out), "--dtype", "fp32", "--device", "cpu"]
         try:
             import onnxruntime  # noqa: F401

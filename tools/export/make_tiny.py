@@ -2,7 +2,7 @@
 """Writes a randomly initialised Qwen2.5-VL checkpoint (Hugging Face folder) for exercising export.py.
 
     python3 tools/export/make_tiny.py --out DIR [--preset tiny|qwen2.5-vl-3b|qwen2.5-vl-7b]
-        [--hidden 64] [--layers 2] [--vision-depth 2] [--seed 0] [--init-std X]
+        [--hidden 64] [--head-dim 16] [--layers 2] [--vision-depth 2] [--seed 0] [--init-std X]
         [--tokenizer PATH/tokenizer.json] [--dtype float32|bfloat16|float16] [--device cpu|cuda]
 
 The folder has what a real checkpoint has: config.json, generation_config.json,
@@ -88,16 +88,30 @@ PRESETS = {
 }
 
 
-def config_dict(preset: str, hidden=None, layers=None, vision_depth=None, nested: bool = True) -> dict:
+def mrope_section_for(head_dim: int) -> list:
+    """Rotary frequencies per M-RoPE row (t, h, w) for a head width: every row gets at least one."""
+    half = head_dim // 2
+    if half < 3:
+        raise SystemExit(f"make_tiny: head_dim {head_dim} is too small for three M-RoPE rows")
+    t = half // 4 or 1
+    h = (half - t) // 2
+    return [t, h, half - t - h]
+
+
+def config_dict(preset: str, hidden=None, layers=None, vision_depth=None, nested: bool = True, head_dim=None) -> dict:
     """config.json of a Qwen2.5-VL checkpoint in the preset's shape (sizes of `tiny` overridable)."""
     spec = PRESETS[preset]
     text = dict(spec["text"])
     vision = dict(spec["vision"])
-    if hidden:
+    if hidden or head_dim:
+        hidden = hidden or text["hidden_size"]
+        width = head_dim or 16
         text["hidden_size"] = hidden
-        text["num_attention_heads"] = max(1, hidden // 16)
-        text["num_key_value_heads"] = max(1, hidden // 32)
+        text["num_attention_heads"] = max(1, hidden // width)
+        text["num_key_value_heads"] = max(1, text["num_attention_heads"] // 2)
         text["intermediate_size"] = 2 * hidden
+        if head_dim:
+            text["mrope_section"] = mrope_section_for(head_dim)
     if layers:
         text["num_hidden_layers"] = layers
     if vision_depth:
@@ -238,6 +252,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
     p.add_argument("--hidden", type=int, help="language model width (tiny preset; heads of 16 dims)")
+    p.add_argument("--head-dim", type=int, help="attention head width (tiny preset; M-RoPE sections follow)")
     p.add_argument("--layers", type=int)
     p.add_argument("--vision-depth", type=int)
     p.add_argument("--seed", type=int, default=0)
@@ -247,7 +262,9 @@ def main(argv=None) -> int:
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = p.parse_args(argv)
     out = Path(args.out)
-    config = config_dict(args.preset, args.hidden, args.layers, args.vision_depth, nested_text_config_supported())
+    config = config_dict(
+        args.preset, args.hidden, args.layers, args.vision_depth, nested_text_config_supported(), args.head_dim
+    )
     init_std = args.init_std if args.init_std is not None else PRESETS[args.preset]["init_std"]
     model = build_model(config, args.seed, args.dtype, args.device, init_std)
     write_checkpoint(out, model, Path(args.tokenizer))
