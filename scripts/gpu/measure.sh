@@ -25,7 +25,10 @@
 # e.g. DIR/node_modules/onnxruntime-node). Without either, step 4 is skipped and said so in the JSON.
 #
 # Environment: WORK, OUT, NODE, ENGINE_BUNDLE, PYTHON (default python3), TORCH_DTYPES (default
-# fp16,bf16), DECODE_TOKENS (32), REPEATS (5), SKIP_TINY=1 (skip step 1), FORCE=1.
+# fp16,bf16), DECODE_TOKENS (32), REPEATS (5), SKIP_TINY=1 (skip step 1), FORCE=1,
+# PRESET (make_tiny.py preset of step 2; default qwen2.5-vl-7b), DEVICE (cuda; cpu with PRESET=tiny
+# runs every step on the CPU, a smoke test of the script and not a measurement:
+#   DEVICE=cpu PRESET=tiny WORK=/tmp/actial-gpu-smoke PYTHON=.venv-export/bin/python bash scripts/gpu/measure.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -34,6 +37,9 @@ WORK="${WORK:-/tmp/actial-gpu}"
 TORCH_DTYPES="${TORCH_DTYPES:-fp16,bf16}"
 DECODE_TOKENS="${DECODE_TOKENS:-32}"
 REPEATS="${REPEATS:-5}"
+PRESET="${PRESET:-qwen2.5-vl-7b}"
+DEVICE="${DEVICE:-cuda}"
+export DEVICE
 
 if [[ "${1:-}" == "--bundle" ]]; then
   dir="${2:?usage: measure.sh --bundle DIR}"
@@ -53,32 +59,35 @@ mark() { touch "$WORK/$1.done"; }
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$WORK/nvidia-smi.txt" || true
 "$PYTHON" - <<'EOF' || { say "python3 needs torch with CUDA, transformers and onnx"; exit 2; }
 import torch, transformers, onnx
-assert torch.cuda.is_available(), "torch sees no CUDA device"
-print(f"torch {torch.__version__}, transformers {transformers.__version__}, onnx {onnx.__version__}, {torch.cuda.get_device_name(0)}")
+import os
+if os.environ.get("DEVICE", "cuda") == "cuda":
+    assert torch.cuda.is_available(), "torch sees no CUDA device"
+device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
+print(f"torch {torch.__version__}, transformers {transformers.__version__}, onnx {onnx.__version__}, {device}")
 EOF
 
 # 1. Exporter check on a tiny model (fp16 on CUDA vs PyTorch), and the golden folder.
 if [[ -z "${SKIP_TINY:-}" ]] && ! done_step tiny; then
-  say "1/5 tiny model: export fp16 on CUDA and compare with PyTorch"
+  say "1/5 tiny model: export fp16 on $DEVICE and compare with PyTorch"
   "$PYTHON" "$ROOT/tools/export/make_tiny.py" --out "$WORK/hf-tiny" --hidden 64 >/dev/null
   check=()
   "$PYTHON" -c 'import onnxruntime' 2>/dev/null && check=(--check --report "$WORK/tiny_check.json")
   "$PYTHON" "$ROOT/tools/export/export.py" --model "$WORK/hf-tiny" --out "$WORK/onnx-tiny" --dtype fp16 \
-    --device cuda ${check[@]+"${check[@]}"} >"$WORK/tiny_export.json" || { say "tiny export check FAILED (see $WORK/tiny_check.json)"; }
+    --device "$DEVICE" ${check[@]+"${check[@]}"} >"$WORK/tiny_export.json" || { say "tiny export check FAILED (see $WORK/tiny_check.json)"; }
   "$PYTHON" "$ROOT/tools/export/golden.py" --out "$WORK/golden-qwen2_5_vl-tiny" >"$WORK/golden.json" || say "golden.py failed"
   mark tiny
 fi
 
 # 2. 7B-shaped random checkpoint, exported.
 if ! done_step hf7b; then
-  say "2/5 random Qwen2.5-VL-7B-shaped checkpoint (bf16, built on CUDA)"
-  "$PYTHON" "$ROOT/tools/export/make_tiny.py" --preset qwen2.5-vl-7b --device cuda --dtype bfloat16 --out "$WORK/hf-7b" >"$WORK/make_7b.json"
+  say "2/5 random $PRESET checkpoint (bf16, built on $DEVICE)"
+  "$PYTHON" "$ROOT/tools/export/make_tiny.py" --preset "$PRESET" --device "$DEVICE" --dtype bfloat16 --out "$WORK/hf-7b" >"$WORK/make_7b.json"
   mark hf7b
 fi
 if ! done_step export7b; then
-  say "2/5 export.py: fp16 decoder + embedding, fp32 vision (traced on CUDA)"
+  say "2/5 export.py: fp16 decoder + embedding, fp32 vision (traced on $DEVICE)"
   start=$SECONDS
-  "$PYTHON" "$ROOT/tools/export/export.py" --model "$WORK/hf-7b" --out "$WORK/onnx-7b" --dtype fp16 --device cuda >"$WORK/export_7b.json"
+  "$PYTHON" "$ROOT/tools/export/export.py" --model "$WORK/hf-7b" --out "$WORK/onnx-7b" --dtype fp16 --device "$DEVICE" >"$WORK/export_7b.json"
   echo "{\"seconds\": $((SECONDS - start))}" >"$WORK/export_7b_time.json"
   mark export7b
 fi
@@ -87,7 +96,7 @@ fi
 if ! done_step torch; then
   say "3/5 PyTorch (transformers, SDPA: $TORCH_DTYPES) and bandwidth"
   "$PYTHON" "$ROOT/scripts/gpu/torch_bench.py" --model "$WORK/hf-7b" --inputs "$WORK/inputs" --out "$WORK/torch.json" \
-    --dtypes "$TORCH_DTYPES" --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" >/dev/null
+    --dtypes "$TORCH_DTYPES" --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" --device "$DEVICE" >/dev/null
   mark torch
 fi
 
@@ -95,6 +104,7 @@ fi
 if ! done_step engine; then
   say "4/5 our engine (onnxruntime-node, CUDA)"
   args=("$WORK/onnx-7b" "$WORK/inputs" "$WORK/engine.json" --dtype fp16 --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS")
+  [[ "$DEVICE" == cpu ]] && args+=(--allow-cpu)
   if ! command -v "$NODE" >/dev/null; then
     echo "{\"skipped\": \"no Node.js ($NODE not found); see BENCHMARKS.md GPU\"}" >"$WORK/engine.json"
   elif [[ -n "${ENGINE_BUNDLE:-}" ]]; then

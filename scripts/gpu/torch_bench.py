@@ -2,7 +2,8 @@
 """PyTorch (transformers, SDPA) side of the GPU measurement, and the bandwidth floor.
 
     python3 scripts/gpu/torch_bench.py --model HF_DIR --inputs DIR --out torch.json
-        [--dtypes fp16,bf16] [--decode-tokens 32] [--repeats 5] [--image-size 448]
+        [--dtypes fp16,bf16] [--decode-tokens 32] [--generate-tokens 2] [--repeats 5] [--image-size 448]
+        [--device cuda|cpu]
     python3 scripts/gpu/torch_bench.py --merge OUT.json PART.json ...
 
 Writes DIR/inputs.json and DIR/image{0,1}.f32 (the two images' pixel_values, float32 LE), which
@@ -10,8 +11,11 @@ scripts/gpu/engine-bench.ts reads so that both sides run the same tokens and pix
 per dtype, on the checkpoint's weights: vision encode of the two images, prefill of the first
 viewpoint prompt (image features given), decode ms/token (single-token steps continuing the
 cache), and one three-question viewpoint estimate end to end (vision once, then one forward per
-question, softmax over the option letters A/B/C). Also measures device memory bandwidth with a
-torch copy and gives the decode floor: bytes of fp16 weights read per token / bandwidth.
+question, softmax over the option letters A/B/C), next to the way a transformers user answers the
+three questions: `generate` on each (images, prompt; greedy, --generate-tokens new tokens: the
+letter and the end token by default, the shortest answer a model can give). Also measures device
+memory bandwidth with a torch copy and gives the decode floor: bytes of fp16 weights read per token
+/ bandwidth. `--device cpu` runs the same on the CPU (a smoke test of the whole measurement).
 Run by scripts/gpu/measure.sh.
 """
 
@@ -48,10 +52,14 @@ def forward(model, **kwargs):
     return model(**kwargs)
 
 
+DEVICE = {"name": "cuda"}
+
+
 def sync():
     import torch
 
-    torch.cuda.synchronize()
+    if DEVICE["name"] == "cuda":
+        torch.cuda.synchronize()
 
 
 def timed(fn, repeats: int):
@@ -72,7 +80,7 @@ def bandwidth_gbs(gib: float = 2.0, repeats: int = 20) -> dict:
     import torch
 
     n = int(gib * (1 << 30))
-    a = torch.empty(n, dtype=torch.uint8, device="cuda")
+    a = torch.empty(n, dtype=torch.uint8, device=DEVICE["name"])
     b = torch.empty_like(a)
     b.copy_(a)
     sync()
@@ -82,7 +90,8 @@ def bandwidth_gbs(gib: float = 2.0, repeats: int = 20) -> dict:
     sync()
     seconds = time.perf_counter() - start
     del a, b
-    torch.cuda.empty_cache()
+    if DEVICE["name"] == "cuda":
+        torch.cuda.empty_cache()
     return {"bytes_per_copy": n, "copies": repeats, "gb_per_s": 2 * n * repeats / seconds / 1e9}
 
 
@@ -136,10 +145,10 @@ def decoder_weight_bytes(model, bytes_per_param: int = 2) -> int:
     return n * bytes_per_param
 
 
-def measure_dtype(model, spec: dict, dtype: str, decode_tokens: int, repeats: int) -> dict:
+def measure_dtype(model, spec: dict, dtype: str, decode_tokens: int, repeats: int, generate_tokens: int) -> dict:
     import torch
 
-    from export import hf_image_features
+    from export import hf_image_features, image_token_types
     from onnx_modules import locate_parts
 
     torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
@@ -149,7 +158,7 @@ def measure_dtype(model, spec: dict, dtype: str, decode_tokens: int, repeats: in
     vision_dtype = torch.float32 if dtype == "fp16" else torch_dtype
     parts.visual.to(vision_dtype)
     embed = parts.text_model.embed_tokens
-    device = "cuda"
+    device = DEVICE["name"]
     pixels = torch.cat(spec["pixel_tensors"]).to(device, vision_dtype)
     grid = torch.tensor([img["grid_thw"] for img in spec["images"]], dtype=torch.int64, device=device)
 
@@ -221,6 +230,25 @@ def measure_dtype(model, spec: dict, dtype: str, decode_tokens: int, repeats: in
             return probs
 
         viewpoint_ms, probabilities = timed(viewpoint, repeats)
+
+        def generated_answers():
+            answers = []
+            for q in spec["questions"]:
+                ids = torch.tensor([q["ids"]], device=device)
+                out = model.generate(
+                    input_ids=ids,
+                    attention_mask=torch.ones_like(ids),
+                    pixel_values=pixels,
+                    image_grid_thw=grid,
+                    max_new_tokens=generate_tokens,
+                    min_new_tokens=generate_tokens,
+                    do_sample=False,
+                    **image_token_types(model, ids),
+                )
+                answers.append(out[0, ids.shape[1]:].tolist())
+            return answers
+
+        generate_ms, generated = timed(generated_answers, repeats)
     return {
         "dtype": dtype,
         "vision_dtype": str(vision_dtype).replace("torch.", ""),
@@ -233,6 +261,9 @@ def measure_dtype(model, spec: dict, dtype: str, decode_tokens: int, repeats: in
         "viewpoint_e2e_ms": viewpoint_ms,
         "viewpoint_method": "vision once (both images in one call), then one full forward per question",
         "viewpoint_probabilities": probabilities,
+        "viewpoint_generate_ms": generate_ms,
+        "viewpoint_generate_method": f"model.generate per question (images and prompt, greedy, {generate_tokens} new tokens)",
+        "viewpoint_generate_tokens": generated,
     }
 
 
@@ -241,23 +272,30 @@ def run(args) -> int:
     import transformers
     from transformers import Qwen2_5_VLForConditionalGeneration
 
+    DEVICE["name"] = args.device
     model_dir = Path(args.model)
     spec = make_inputs(model_dir, Path(args.inputs), args.image_size, args.seed)
-    bw = bandwidth_gbs()
+    bw = bandwidth_gbs(2.0 if args.device == "cuda" else 0.25)
     kwargs = {"attn_implementation": "sdpa"}
     try:
         model = Qwen2_5_VLForConditionalGeneration.from_pretrained(str(model_dir), dtype=torch.bfloat16, **kwargs)
     except TypeError:
         model = Qwen2_5_VLForConditionalGeneration.from_pretrained(str(model_dir), torch_dtype=torch.bfloat16, **kwargs)
-    model.to("cuda").eval()
+    model.to(args.device).eval()
     weight_bytes = decoder_weight_bytes(model)
     results = {}
     for dtype in args.dtypes.split(","):
-        results[dtype] = measure_dtype(model, spec, dtype, args.decode_tokens, args.repeats)
-        torch.cuda.empty_cache()
-    props = torch.cuda.get_device_properties(0)
+        results[dtype] = measure_dtype(model, spec, dtype, args.decode_tokens, args.repeats, args.generate_tokens)
+        if args.device == "cuda":
+            torch.cuda.empty_cache()
+    if args.device == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        gpu = {"name": props.name, "memory_gib": round(props.total_memory / (1 << 30), 1)}
+    else:
+        gpu = {"name": "none (--device cpu: a smoke run, not a measurement)"}
     report = {
-        "gpu": {"name": props.name, "memory_gib": round(props.total_memory / (1 << 30), 1)},
+        "device": args.device,
+        "gpu": gpu,
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "cuda": torch.version.cuda},
         "model": {
             "parameters": sum(p.numel() for p in model.parameters()),
@@ -302,12 +340,15 @@ def merge(out: str, parts) -> int:
     torch_part = report.get("torch", {})
     engine = report.get("engine", {})
     fp16 = (torch_part.get("torch") or {}).get("fp16") or {}
-    if engine.get("execution_provider") == "cuda" and fp16:
+    smoke = torch_part.get("device") == "cpu"
+    if (engine.get("execution_provider") == "cuda" or smoke) and fp16:
         report["engine_over_torch_fp16"] = {
             key: engine[key] / fp16[key]
             for key in ("vision_ms_two_images", "prefill_ms", "decode_ms_per_token", "viewpoint_e2e_ms")
             if key in engine and fp16.get(key)
         }
+        if engine.get("viewpoint_e2e_ms") and fp16.get("viewpoint_generate_ms"):
+            report["engine_viewpoint_over_torch_generate_fp16"] = engine["viewpoint_e2e_ms"] / fp16["viewpoint_generate_ms"]
         floor = (torch_part.get("floor") or {}).get("decode_ms_per_token_fp16")
         if floor:
             report["engine_decode_over_floor"] = engine["decode_ms_per_token"] / floor
@@ -317,6 +358,13 @@ def merge(out: str, parts) -> int:
             report["viewpoint_probability_max_diff_vs_torch_fp16"] = max(
                 abs(a - b) for pe, pt in zip(probs_engine, probs_torch) for a, b in zip(pe, pt)
             )
+        over_generate = report.get("engine_viewpoint_over_torch_generate_fp16")
+        over_floor = report.get("engine_decode_over_floor")
+        report["targets"] = {
+            "viewpoint_faster_than_torch_generate": None if over_generate is None else over_generate < 1,
+            "decode_within_2x_of_floor": None if over_floor is None else over_floor <= 2,
+            "note": "smoke run on the CPU: not a measurement" if smoke else "issue 9 targets",
+        }
     Path(out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0
@@ -329,6 +377,8 @@ def main(argv=None) -> int:
     p.add_argument("--out")
     p.add_argument("--dtypes", default="fp16,bf16")
     p.add_argument("--decode-tokens", type=int, default=32)
+    p.add_argument("--generate-tokens", type=int, default=2, help="new tokens per generate-based answer")
+    p.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--image-size", type=int, default=448)
     p.add_argument("--seed", type=int, default=0)
