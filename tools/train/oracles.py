@@ -29,7 +29,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stages import MotionHead, PairSampler, vision_forward  # noqa: E402
 from tiny_vlm import Dims, TinyVLM  # noqa: E402
-from train import Data, Prompts, load_shard  # noqa: E402
+from train import Data, Prompts, load_checkpoint, load_shard  # noqa: E402
 
 GRID = 8  # tokens per side of a 224 x 224 image
 TOKEN = 1 / GRID  # flow.f32 gives displacements in image widths and heights
@@ -129,7 +129,7 @@ FEATURES = {
 
 def predicted_flow(run: str, path: str, count: int) -> np.ndarray:
     """The flow a vision-stage checkpoint reads from its first layer's image-2 states: [N, 64, 3]."""
-    checkpoint = torch.load(os.path.join(run, "vision.pt"), map_location="cpu")
+    checkpoint = load_checkpoint(os.path.join(run, "vision.pt"))
     dims = Dims(**checkpoint["dims"])
     model = TinyVLM(dims, checkpoint["vocabulary"], seed=1)
     model.load_state_dict(checkpoint["model"])

@@ -42,6 +42,7 @@ from train import (  # noqa: E402
     Data,
     Prompts,
     evaluate,
+    load_checkpoint,
     loss_of,
     make_batch,
     save_checkpoint,
@@ -266,13 +267,13 @@ def stage_text(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)  # the training-only label head's initialisation
     data, val = Data(args.data), Data([args.val])
-    vision = torch.load(os.path.join(args.run, "vision.pt"), map_location="cpu")
+    vision = load_checkpoint(os.path.join(args.run, "vision.pt"))
     dims = Dims(**vision["dims"])
     model = TinyVLM(dims, vision["vocabulary"], seed=args.seed)
     if args.init_text:
         # Warm start of the text layers (e.g. trained against an earlier vision checkpoint); the
         # image pathway always comes from vision.pt.
-        state = torch.load(args.init_text, map_location="cpu")["model"]
+        state = load_checkpoint(args.init_text)["model"]
         model.load_state_dict(state)
         load_vision_part(model, vision["model"], args.vision_layers)
     else:
@@ -301,7 +302,7 @@ def stage_text(args: argparse.Namespace) -> None:
     previous_command = vision.get("command", "python3 tools/train/stages.py vision ?")
     if args.init_text:
         # Continuing a text stage: its history and commands come first.
-        prior = torch.load(args.init_text, map_location="cpu")
+        prior = load_checkpoint(args.init_text)
         history = prior["history"]
         previous_command = prior["config"]["args"]["command_line"]
     # The provenance names every command and counts every stage's time.
@@ -356,7 +357,7 @@ def resumable(args: argparse.Namespace, path: str, stage: str, is_ours) -> dict 
     """With --resume, the checkpoint at `path` to go on from (None: start afresh); exits if it is complete."""
     if not (args.resume and os.path.exists(path)):
         return None
-    saved = torch.load(path, map_location="cpu")
+    saved = load_checkpoint(path)
     if not is_ours(saved):
         return None
     if saved["step"] >= args.steps:

@@ -373,6 +373,12 @@ def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def load_checkpoint(path: str, map_location="cpu") -> dict:
+    """A checkpoint written by this folder's trainers. They hold numpy generator states and other
+    plain Python objects, which torch >= 2.6 refuses to unpickle by default (weights_only=True)."""
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
 def save_checkpoint(path: str, model: TinyVLM, optimizer, step: int, rng: np.random.Generator, config: dict,
                     history: list, aux_head=None) -> None:
     tmp = path + ".tmp"
@@ -418,7 +424,7 @@ def train(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     step, history = 0, []
     if os.path.exists(checkpoint_path):
-        state = torch.load(checkpoint_path, map_location=args.device)
+        state = load_checkpoint(checkpoint_path, args.device)
         if state["config"]["dims"] != config["dims"]:
             raise SystemExit(f"{checkpoint_path} was trained with other dimensions; use another --run")
         model.load_state_dict(state["model"])
@@ -463,7 +469,7 @@ def train(args: argparse.Namespace) -> None:
 
 
 def load_run(run: str, device: str = "cpu") -> tuple[TinyVLM, dict]:
-    state = torch.load(os.path.join(run, "checkpoint.pt"), map_location=device)
+    state = load_checkpoint(os.path.join(run, "checkpoint.pt"), device)
     config = state["config"]
     model = TinyVLM(Dims(**config["dims"]), config["vocabulary"]).to(device)
     model.load_state_dict(state["model"])
