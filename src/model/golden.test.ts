@@ -9,9 +9,11 @@ import {
   goldenPixelValues,
   readGoldenReference,
   type GoldenImage,
+  type GoldenStep,
   type GoldenReference,
 } from './golden.js';
 import { variantFolder } from './test-folders.js';
+import { loadTransformersReference } from './transformers-reference.js';
 
 /**
  * The golden folder is written by tools/export/golden.py on a machine with torch + transformers
@@ -42,6 +44,40 @@ if (!haveGolden) {
       expect(comparison.stepsCompared).toBeGreaterThan(0);
     } finally {
       await engine.dispose();
+    }
+  });
+
+  it('runs in @huggingface/transformers (JS) too, with the logits and tokens of PyTorch', async () => {
+    const reference = await readGoldenReference(GOLDEN_DIR);
+    const images = reference.images.map(goldenPixelValues);
+    const pixelValues = new Float32Array(images.reduce((n, part) => n + part.length, 0));
+    let offset = 0;
+    for (const part of images) {
+      pixelValues.set(part, offset);
+      offset += part.length;
+    }
+    const transformersJs = await loadTransformersReference(GOLDEN_DIR);
+    try {
+      const generation = await transformersJs.generate(
+        {
+          inputIds: reference.input_ids,
+          pixelValues,
+          grids: reference.images.map((image) => image.grid_thw),
+        },
+        reference.steps.length,
+      );
+      const { atol, rtol } = reference.tolerance;
+      const off = (row: Float32Array | undefined, step: GoldenStep): number[] =>
+        step.token_ids.filter((id, k) => {
+          const expected = step.logits[k] as number;
+          return !(Math.abs((row?.[id] ?? NaN) - expected) <= atol + rtol * Math.abs(expected));
+        });
+      expect(reference.steps.map((step, s) => off(generation.logits[s], step))).toEqual(
+        reference.steps.map(() => []),
+      );
+      expect(generation.tokenIds).toEqual(reference.generated);
+    } finally {
+      await transformersJs.dispose();
     }
   });
 });
