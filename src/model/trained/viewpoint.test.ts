@@ -29,20 +29,22 @@ const PAIRS = 72;
 
 /**
  * Lower bounds, about 10 points under the values measured on these 72 pairs with
- * `npx tsx tools/train/evaluate.ts --seed 1000017 --count 72` (accuracy 0.764 / 0.792 / 0.833;
- * Actial format mean 0.805; swap flips 0.639 / 0.764; mirror flips 0.722 / 0.792; chance is 1/3).
+ * `npx tsx tools/train/evaluate.ts --seed 1000017 --count 72` (accuracy 0.875 / 0.875 / 0.944;
+ * Actial format mean 0.884; swap flips 0.861 / 0.889; mirror flips 0.903 / 0.931; chance is 1/3).
  */
-const MIN_ACCURACY = { egoTranslation: 0.66, objectTranslation: 0.69, yawRotation: 0.73 };
-const MIN_ACTIAL_MEAN = 0.7;
-const MIN_SWAP_FLIPS = { egoTranslation: 0.54, yawRotation: 0.66 };
-const MIN_MIRROR_FLIPS = { egoTranslation: 0.62, yawRotation: 0.69 };
+const MIN_ACCURACY = { egoTranslation: 0.77, objectTranslation: 0.77, yawRotation: 0.84 };
+const MIN_ACTIAL_MEAN = 0.78;
+const MIN_SWAP_FLIPS = { egoTranslation: 0.76, yawRotation: 0.79 };
+const MIN_MIRROR_FLIPS = { egoTranslation: 0.8, yawRotation: 0.83 };
 /**
- * Without the orbits (20-100 degrees around the object), the 48 of these pairs that turn, slide,
- * pan and slide, tilt or stay reach 0.917 / 0.917 / 1.000; the 24 orbits sit at chance (0.46 / 0.54
- * / 0.50 on two options). The tools/train README's "Where it fails" says why.
+ * The 48 of these pairs that turn, slide, pan and slide, tilt or stay reach 0.938 / 0.917 / 1.000;
+ * the 24 orbits (20-100 degrees around the object, two options right or wrong) 0.750 / 0.792 /
+ * 0.833, where the model before this one was at chance (0.46 / 0.54 / 0.50). The tools/train
+ * README's "Where it fails" says why orbits are the hard part.
  */
 const MIN_SHORT_BASELINE = { egoTranslation: 0.85, objectTranslation: 0.85, yawRotation: 0.92 };
-/** BGR taken for RGB costs this model nothing (measured: the same mean accuracy, 0.796): it reads shapes, not hues. */
+const MIN_ORBIT = { egoTranslation: 0.64, objectTranslation: 0.66, yawRotation: 0.7 };
+/** BGR taken for RGB costs this model little (measured: mean accuracy 0.875 against 0.898): it reads shapes more than hues. */
 const BGR_COST_BAND = [-0.1, 0.1] as const;
 
 let engine: Engine;
@@ -66,7 +68,7 @@ it('answers each of the three questions well above chance on held-out pairs', ()
   expect(got.yawRotation).toBeGreaterThanOrEqual(MIN_ACCURACY.yawRotation);
 });
 
-it('answers all but the orbits near the 90% target, and reports each motion kind', () => {
+it('answers all but the orbits above the 90% target, the orbits above chance, and reports each motion kind', () => {
   const shortBaseline = pairs.flatMap((pair, i) => (pair.motion === 'orbit' ? [] : [i]));
   expect(shortBaseline.length).toBeGreaterThanOrEqual(40);
   const got = accuracy(
@@ -78,6 +80,10 @@ it('answers all but the orbits near the 90% target, and reports each motion kind
   expect(got.yawRotation).toBeGreaterThanOrEqual(MIN_SHORT_BASELINE.yawRotation);
   const byMotion = accuracyByMotion(pairs, forward);
   process.stdout.write(`bundled model by motion: ${JSON.stringify(byMotion)}\n`);
+  const orbit = byMotion.orbit;
+  expect(orbit?.egoTranslation).toBeGreaterThanOrEqual(MIN_ORBIT.egoTranslation);
+  expect(orbit?.objectTranslation).toBeGreaterThanOrEqual(MIN_ORBIT.objectTranslation);
+  expect(orbit?.yawRotation).toBeGreaterThanOrEqual(MIN_ORBIT.yawRotation);
   const total = Object.values(byMotion).reduce((sum, kind) => sum + kind.pairs, 0);
   expect(total).toBe(PAIRS);
   expect(byMotion.orbit?.pairs).toBe(PAIRS - shortBaseline.length);
