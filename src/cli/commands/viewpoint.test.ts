@@ -72,19 +72,26 @@ describe('actial viewpoint', () => {
     expect(estimate.timings).toBeDefined();
   });
 
-  it('without --yaw reports yawDegrees null', async () => {
-    const result = await runCli([
-      'viewpoint',
-      '--model',
-      model,
-      '--image',
-      first,
-      '--image',
-      second,
-      '--json',
-    ]);
-    expect(result.code).toBe(0);
-    expect((JSON.parse(result.stdout) as ViewpointJson).yawDegrees).toBeNull();
+  it('without --yaw reports yawDegrees null; asks both directions unless --no-both-directions, as the node does', async () => {
+    const run = async (extra: string[]) => {
+      const result = await runCli([
+        'viewpoint',
+        '--model',
+        model,
+        '--image',
+        first,
+        '--image',
+        second,
+        ...extra,
+      ]);
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout) as ViewpointJson;
+    };
+    const byDefault = await run(['--json']);
+    expect(byDefault.yawDegrees).toBeNull();
+    expect(typeof byDefault.timings.reverseMs).toBe('number');
+    const forwardOnly = await run(['--no-both-directions', '--json']);
+    expect(forwardOnly.timings.reverseMs).toBeNull();
   });
 
   it.each([

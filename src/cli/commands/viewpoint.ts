@@ -43,7 +43,7 @@ async function viewpoint(opts: ViewpointCliOptions): Promise<void> {
     const answerPrefix = opts.answerPrefix ?? (opts.answerFormat === 'actial' ? '<answer>' : '');
     const estimate = await estimateViewpoint(engineOptionScorer(engine, answerPrefix), source!, target!, {
       optionOrders: defaultOptionOrders(optionOrders),
-      bothDirections: Boolean(opts.bothDirections),
+      bothDirections: opts.bothDirections ?? true,
       yawProbe: opts.yaw ? {} : null,
       system: resolveSystemPrompt(prompt),
     });
@@ -87,7 +87,8 @@ export function registerViewpointCommand(program: Command): void {
       'Estimate how the camera of the second image moved and turned relative to the first (Actial viewpoint questions)',
     )
     .requiredOption('--image <file...>', 'two PNG/JPEG images: source, then target')
-    .option('--both-directions', 'also ask target->source (consistency score and more evidence)')
+    .option('--both-directions', 'also ask target->source, as the node does by default (the default)')
+    .option('--no-both-directions', 'ask source->target only (half the questions, no reverse consistency)')
     .option('--yaw', 'also estimate the signed yaw angle (multiple choice over angles)')
     .option('--option-orders <n>', 'option orders averaged against letter bias (1-6)', '3')
     .addOption(

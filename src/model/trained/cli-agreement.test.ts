@@ -41,7 +41,8 @@ interface CliEstimate {
 
 it('actial viewpoint (bundled model, defaults) answers held-out pairs exactly as the direct check does', async () => {
   const pairs = renderPairs(HELD_OUT_SEED_START + 23, 4);
-  const direct = await answerPairs(engine, pairs);
+  // Its defaults: plain format, 3 option orders, both directions (the node's default too).
+  const direct = await answerPairs(engine, pairs, { bothDirections: true });
   for (const [i, pair] of pairs.entries()) {
     const files = await Promise.all(
       pair.images.map(async (image, k) => {

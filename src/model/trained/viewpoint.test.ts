@@ -20,31 +20,32 @@ import {
 /**
  * The bundled model on held-out synthetic pairs, through the engine and the spatial layer's
  * estimateViewpoint (3 option orders averaged, source->target only so that the swap test is not
- * answered by construction). The thresholds sit below what the model reaches on these pairs
- * (the main README's bundled-model section) and above chance (1/3); they are NOT the issue's
- * 90% target, which this model does not reach.
+ * answered by construction). Accuracy and mirror flips are held at the issue's 90% target, which
+ * the model also reaches on 540 other held-out pairs (main README, bundled-model section); swap
+ * flips are held lower: on those 540 pairs the camera-translation answer flips in 0.887 of them.
  */
 const SEED = HELD_OUT_SEED_START + 17;
 const PAIRS = 72;
 
 /**
- * Lower bounds, about 10 points under the values measured on these 72 pairs with
- * `npx tsx tools/train/evaluate.ts --seed 1000017 --count 72` (accuracy 0.875 / 0.875 / 0.944;
- * Actial format mean 0.884; swap flips 0.861 / 0.889; mirror flips 0.903 / 0.931; chance is 1/3).
+ * Measured on these 72 pairs with `npx tsx tools/train/evaluate.ts --seed 1000017 --count 72`:
+ * accuracy 0.931 / 0.958 / 1.000; Actial format mean 0.958; swap flips 0.903 / 0.944; mirror flips
+ * 0.917 / 0.986 (camera translation / rotation); chance is 1/3.
  */
-const MIN_ACCURACY = { egoTranslation: 0.77, objectTranslation: 0.77, yawRotation: 0.84 };
-const MIN_ACTIAL_MEAN = 0.78;
-const MIN_SWAP_FLIPS = { egoTranslation: 0.76, yawRotation: 0.79 };
-const MIN_MIRROR_FLIPS = { egoTranslation: 0.8, yawRotation: 0.83 };
+const TARGET = 0.9;
+const MIN_ACCURACY = { egoTranslation: TARGET, objectTranslation: TARGET, yawRotation: TARGET };
+const MIN_ACTIAL_MEAN = TARGET;
+const MIN_SWAP_FLIPS = { egoTranslation: 0.85, yawRotation: TARGET };
+const MIN_MIRROR_FLIPS = { egoTranslation: TARGET, yawRotation: TARGET };
 /**
- * The 48 of these pairs that turn, slide, pan and slide, tilt or stay reach 0.938 / 0.917 / 1.000;
- * the 24 orbits (20-100 degrees around the object, two options right or wrong) 0.750 / 0.792 /
- * 0.833, where the model before this one was at chance (0.46 / 0.54 / 0.50). The tools/train
+ * The 48 of these pairs that turn, slide, pan and slide, tilt or stay reach 0.938 / 0.938 / 1.000;
+ * the 24 orbits (20-100 degrees around the object, two options right or wrong) 0.917 / 1.000 /
+ * 1.000, where the model two versions back was at chance (0.46 / 0.54 / 0.50). The tools/train
  * README's "Where it fails" says why orbits are the hard part.
  */
 const MIN_SHORT_BASELINE = { egoTranslation: 0.85, objectTranslation: 0.85, yawRotation: 0.92 };
-const MIN_ORBIT = { egoTranslation: 0.64, objectTranslation: 0.66, yawRotation: 0.7 };
-/** BGR taken for RGB costs this model little (measured: mean accuracy 0.875 against 0.898): it reads shapes more than hues. */
+const MIN_ORBIT = { egoTranslation: 0.8, objectTranslation: 0.88, yawRotation: 0.88 };
+/** BGR taken for RGB costs this model little (measured: mean accuracy 0.940 against 0.963): it reads shapes more than hues. */
 const BGR_COST_BAND = [-0.1, 0.1] as const;
 
 let engine: Engine;
@@ -61,14 +62,14 @@ afterAll(async () => {
   await engine?.dispose();
 });
 
-it('answers each of the three questions well above chance on held-out pairs', () => {
+it('answers each of the three questions at the 90% target on held-out pairs', () => {
   const got = accuracy(pairs, forward);
   expect(got.egoTranslation).toBeGreaterThanOrEqual(MIN_ACCURACY.egoTranslation);
   expect(got.objectTranslation).toBeGreaterThanOrEqual(MIN_ACCURACY.objectTranslation);
   expect(got.yawRotation).toBeGreaterThanOrEqual(MIN_ACCURACY.yawRotation);
 });
 
-it('answers all but the orbits above the 90% target, the orbits above chance, and reports each motion kind', () => {
+it('answers the short-baseline motions and the orbits, and reports each motion kind', () => {
   const shortBaseline = pairs.flatMap((pair, i) => (pair.motion === 'orbit' ? [] : [i]));
   expect(shortBaseline.length).toBeGreaterThanOrEqual(40);
   const got = accuracy(
