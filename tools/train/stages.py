@@ -204,6 +204,8 @@ def stage_vision(args: argparse.Namespace) -> None:
         args.command_line = f"{saved['command']} && {args.command_line}"
         started -= history[-1]["elapsed"] if history else 0.0
     print(f"vision stage: {sum(p.numel() for p in trained)} trained parameters, {len(data)} pairs", flush=True)
+    # Validation keeps the eager function: its batches have other shapes.
+    forward = torch.compile(vision_forward, dynamic=False) if args.compile else vision_forward
     running = None
     for step in range(first_step, min(args.steps, args.stop_after or args.steps) + 1):
         for g in optimizer.param_groups:
@@ -211,7 +213,7 @@ def stage_vision(args: argparse.Namespace) -> None:
         system = 1 if rng.random() < args.actial_share else 0
         indices, swap, flip = draw_pairs(rng, len(data), args.batch)
         patches, labels, sizes, flow = sampler.batch(indices, swap, flip, side)
-        x, first = vision_forward(model, prompts, patches, system, args.vision_layers)
+        x, first = forward(model, prompts, patches, system, args.vision_layers)
         summary = x[:, -1]
         per_pair = F.cross_entropy(head.labels(summary).reshape(-1, 3), labels.reshape(-1), reduction="none")
         weights = torch.where(sampler.kinds(indices) == orbit, args.orbit_weight, 1.0).repeat_interleave(2)
@@ -415,6 +417,9 @@ def main() -> None:
     parser.add_argument("--actial-share", type=float, default=0.25, help="share of steps with Actial's system prompt")
     parser.add_argument("--blocks", type=int, default=1, choices=[1, 2, 3], help="questions per pair (text stage)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--compile", action="store_true",
+                        help="vision stage: torch.compile the training forward (torch >= 2.0 and a C compiler; "
+                             "about 45 s to compile, then 0.38 instead of 0.48 s a step of 48 on 2 cores)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the whole training set is then copied to the GPU)")
     parser.add_argument("--letter-gather-gain", type=float, default=0.0,
                         help="text stage: start KV group 0 of the first text layer as lookups 1-5 tokens back")
