@@ -419,7 +419,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--compile", action="store_true",
                         help="vision stage: torch.compile the training forward (torch >= 2.0 and a C compiler; "
-                             "about 45 s to compile, then 0.38 instead of 0.48 s a step of 48 on 2 cores)")
+                             "one graph per system prompt; see tools/train/README.md for the speed-up)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the whole training set is then copied to the GPU)")
     parser.add_argument("--letter-gather-gain", type=float, default=0.0,
                         help="text stage: start KV group 0 of the first text layer as lookups 1-5 tokens back")

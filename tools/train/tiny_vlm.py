@@ -22,8 +22,8 @@ from torch import nn
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 MASKED_SCORE = -3.4028234663852886e38
-# torch >= 2.0: softmax(q k^T / sqrt(hd), masked) v in one kernel, 4-6x faster than the three ops
-# on a CPU training step's attention, backward included; Debian 12's torch 1.13 has no such kernel.
+# torch >= 2.0: softmax(q k^T / sqrt(hd), masked) v in one kernel (faster, backward included);
+# Debian 12's torch 1.13 has no such kernel and keeps the three ops.
 FUSED_ATTENTION = hasattr(F, "scaled_dot_product_attention")
 OTHER_LOGIT = -1.0e4
 VISION_EPS = 1e-6
@@ -353,7 +353,8 @@ class TinyVLM(nn.Module):
 
             keys, values = repeated(keys), repeated(values)
         if FUSED_ATTENTION:
-            # Every row keeps its own token, so no row is all masked and both ways agree (to 1e-6).
+            # Every row keeps its own token, so no row is all masked and both ways agree
+            # (tests/test_attention.py).
             return F.scaled_dot_product_attention(q, keys, values, attn_mask=allowed)
         scores = (q @ keys.transpose(-1, -2)) * (1.0 / math.sqrt(d.headDim))
         scores = scores.masked_fill(~allowed, MASKED_SCORE)
