@@ -145,6 +145,17 @@ def draw_pairs(rng: np.random.Generator, count: int, size: int, per_pair=None):
     return (indices, swap, flip, extra) if per_pair is not None else (indices, swap, flip)
 
 
+def swap_consistency(logits: torch.Tensor, half: int) -> torch.Tensor:
+    """Symmetric KL between each pair's answers [ego, yaw] x 3 and the mirrored answers of the same
+    pair with its images swapped (rows `i` and `half + i`). The generator's reverse labels are always
+    the mirror of the forward ones (left <-> right, none stays), so this agrees with the labels."""
+    forward = F.log_softmax(logits[:half].reshape(half, 2, 3), -1)
+    backward = F.log_softmax(logits[half:].reshape(half, 2, 3), -1).flip(-1)
+    kl = F.kl_div(backward, forward, log_target=True, reduction="none").sum(-1) \
+        + F.kl_div(forward, backward, log_target=True, reduction="none").sum(-1)
+    return 0.5 * kl.mean()
+
+
 def vision_forward(model: TinyVLM, prompts: Prompts, patches: torch.Tensor, system: int, layers: int):
     """States after `layers` layers of [prefix, image 1, between, image 2, <|vision_end|>], and the
     image-2 token states after the first layer."""
@@ -211,11 +222,16 @@ def stage_vision(args: argparse.Namespace) -> None:
         for g in optimizer.param_groups:
             g["lr"] = cosine_lr(step - 1, args.steps, args.lr, 100)
         system = 1 if rng.random() < args.actial_share else 0
-        indices, swap, flip = draw_pairs(rng, len(data), args.batch)
+        if args.paired_swaps:
+            indices, swap, flip = draw_pairs(rng, len(data), args.batch // 2)
+            indices, swap, flip = np.concatenate([indices, indices]), np.concatenate([swap, ~swap]), np.concatenate([flip, flip])
+        else:
+            indices, swap, flip = draw_pairs(rng, len(data), args.batch)
         patches, labels, sizes, flow = sampler.batch(indices, swap, flip, side)
         x, first = forward(model, prompts, patches, system, args.vision_layers)
         summary = x[:, -1]
-        per_pair = F.cross_entropy(head.labels(summary).reshape(-1, 3), labels.reshape(-1), reduction="none")
+        logits = head.labels(summary)
+        per_pair = F.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1), reduction="none")
         weights = torch.where(sampler.kinds(indices) == orbit, args.orbit_weight, 1.0).repeat_interleave(2)
         label_loss = (per_pair * weights).sum() / weights.sum()
         size_loss = F.smooth_l1_loss(head.sizes(summary), sizes)
@@ -224,11 +240,15 @@ def stage_vision(args: argparse.Namespace) -> None:
         flow_loss = (F.smooth_l1_loss(predicted[..., :2], 4 * flow[..., :2], reduction="none") * valid).sum() \
             / valid.sum().clamp(min=1) / 2 + 0.3 * F.binary_cross_entropy_with_logits(predicted[..., 2], flow[..., 2])
         loss = label_loss + 0.5 * size_loss + args.flow_weight * flow_loss
+        stats = {"label_loss": label_loss.item(), "size_loss": size_loss.item(), "flow_loss": flow_loss.item()}
+        if args.paired_swaps and args.swap_consistency > 0:
+            consistency = swap_consistency(logits, args.batch // 2)
+            loss = loss + args.swap_consistency * consistency
+            stats["swap_consistency"] = consistency.item()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimizer.step()
-        stats = {"label_loss": label_loss.item(), "size_loss": size_loss.item(), "flow_loss": flow_loss.item()}
         running = stats if running is None else {k: 0.9 * running[k] + 0.1 * v for k, v in stats.items()}
         if step % args.log_every == 0 or step == args.steps:
             entry = {"stage": "vision", "step": step, "elapsed": round(time.monotonic() - started, 1),
@@ -413,6 +433,11 @@ def main() -> None:
     parser.add_argument("--flow-weight", type=float, default=1.0)
     parser.add_argument("--orbit-weight", type=float, default=1.0,
                         help="vision stage: weight of orbit pairs in the motion-label loss")
+    parser.add_argument("--paired-swaps", action="store_true",
+                        help="vision stage: each batch holds batch/2 pairs in both image orders (same flip)")
+    parser.add_argument("--swap-consistency", type=float, default=0.0,
+                        help="vision stage, with --paired-swaps: weight of the symmetric KL between a pair's answers "
+                             "and the mirrored answers of its swapped copy")
     parser.add_argument("--label-weight", type=float, default=1.0)
     parser.add_argument("--actial-share", type=float, default=0.25, help="share of steps with Actial's system prompt")
     parser.add_argument("--blocks", type=int, default=1, choices=[1, 2, 3], help="questions per pair (text stage)")

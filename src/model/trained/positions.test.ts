@@ -25,11 +25,11 @@ const PAIRS = 36;
 const LAYOUT = { imageTokenId: 151655, spatialMergeSize: 2 };
 const KINDS: readonly ViewpointQuestionKind[] = ['egoTranslation', 'yawRotation'];
 /**
- * Measured on these pairs (ego translation and yaw questions): 0.972 with M-RoPE positions, 0.347
- * (chance) with sequential ones. The bounds sit about 10 points inside.
+ * Measured on these pairs (ego translation and yaw questions): 0.944 with M-RoPE positions, 0.403
+ * (near chance) with sequential ones, a cost of 0.541. The bounds sit about 10 points inside.
  */
-const MIN_MROPE_ACCURACY = 0.87;
-const MIN_COST = 0.52;
+const MIN_MROPE_ACCURACY = 0.84;
+const MIN_COST = 0.44;
 
 let engine: Engine;
 let pairs: LabelledPair[];
