@@ -22,7 +22,7 @@
 # After the vision stage, oracles.py scores the flow its first layer predicts (log: predictedFlowError).
 # FORCE=1 starts over. Environment (defaults): BUNDLE (tools/train/gpu-bundle), WORK
 # (/tmp/actial-train-gpu), OUT, PYTHON (python3), SHARDS (16), PAIRS (3000), VISION_STEPS (6000),
-# VISION_BATCH (128), VISION_LR (2e-3), TEXT_STEPS (3000), TEXT_BATCH (32), TEXT_LR (2e-3), SEED (1),
+# VISION_BATCH (128, even), VISION_LR (2e-3), SWAP_CONSISTENCY (1; 0: one random order per pair), TEXT_STEPS (3000), TEXT_BATCH (32), TEXT_LR (2e-3), SEED (1),
 # DEVICE (cuda; cpu runs the same steps here, for a smoke test with small numbers).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -94,11 +94,16 @@ shards=()
 for ((i = 0; i < SHARDS; i++)); do shards+=("$WORK/data/seed7-$i"); done
 common=(--data "${shards[@]}" --val "$WORK/data/val-seed8" --run "$WORK/run" --device "$DEVICE" --seed "$SEED")
 
+# Both image orders of each pair in a batch, with the swap-consistency loss, as the bundled model.
+paired=()
+[ "${SWAP_CONSISTENCY:-1}" != 0 ] && paired=(--paired-swaps --swap-consistency "${SWAP_CONSISTENCY:-1}")
+
 if ! done_step vision; then
   say "2/3 vision stage"
   start=$SECONDS
   "$PYTHON" "$ROOT/tools/train/stages.py" vision "${common[@]}" --steps "${VISION_STEPS:-6000}" \
     --batch "${VISION_BATCH:-128}" --lr "${VISION_LR:-2e-3}" --log-every 100 --eval-every 500 --val-pairs 360 --resume \
+    "${paired[@]}" \
     2>&1 | tee -a "$WORK/training.log"
   "$PYTHON" "$ROOT/tools/train/oracles.py" --data "${shards[0]}" --val "$WORK/data/val-seed8" --only center \
     --vision-run "$WORK/run" --pairs "$PAIRS" --threads 8 2>&1 | tee -a "$WORK/training.log" \
