@@ -145,10 +145,12 @@ def draw_pairs(rng: np.random.Generator, count: int, size: int, per_pair=None):
     return (indices, swap, flip, extra) if per_pair is not None else (indices, swap, flip)
 
 
-def swap_consistency(logits: torch.Tensor, half: int) -> torch.Tensor:
+def swap_consistency(logits: torch.Tensor) -> torch.Tensor:
     """Symmetric KL between each pair's answers [ego, yaw] x 3 and the mirrored answers of the same
-    pair with its images swapped (rows `i` and `half + i`). The generator's reverse labels are always
-    the mirror of the forward ones (left <-> right, none stays), so this agrees with the labels."""
+    pair with its images swapped (rows `i` and `half + i` of a paired batch). The generator's reverse
+    labels are always the mirror of the forward ones (left <-> right, none stays), so this agrees
+    with the labels."""
+    half = logits.shape[0] // 2
     forward = F.log_softmax(logits[:half].reshape(half, 2, 3), -1)
     backward = F.log_softmax(logits[half:].reshape(half, 2, 3), -1).flip(-1)
     kl = F.kl_div(backward, forward, log_target=True, reduction="none").sum(-1) \
@@ -242,7 +244,7 @@ def stage_vision(args: argparse.Namespace) -> None:
         loss = label_loss + 0.5 * size_loss + args.flow_weight * flow_loss
         stats = {"label_loss": label_loss.item(), "size_loss": size_loss.item(), "flow_loss": flow_loss.item()}
         if args.paired_swaps and args.swap_consistency > 0:
-            consistency = swap_consistency(logits, args.batch // 2)
+            consistency = swap_consistency(logits)
             loss = loss + args.swap_consistency * consistency
             stats["swap_consistency"] = consistency.item()
         optimizer.zero_grad(set_to_none=True)
@@ -458,6 +460,10 @@ def main() -> None:
     parser.add_argument("--log-every", type=int, default=25)
     parser.add_argument("--eval-every", type=int, default=200)
     args = parser.parse_args()
+    if args.swap_consistency > 0 and not args.paired_swaps:
+        parser.error(f"--swap-consistency {args.swap_consistency} needs --paired-swaps (each pair in both orders)")
+    if args.paired_swaps and args.batch % 2:
+        parser.error(f"--paired-swaps needs an even --batch (both orders of each pair), got {args.batch}")
     args.command_line = " ".join(["python3", "tools/train/stages.py", *sys.argv[1:]])
     (stage_vision if args.stage == "vision" else stage_text)(args)
 

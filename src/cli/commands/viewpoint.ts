@@ -87,7 +87,7 @@ export function registerViewpointCommand(program: Command): void {
       'Estimate how the camera of the second image moved and turned relative to the first (Actial viewpoint questions)',
     )
     .requiredOption('--image <file...>', 'two PNG/JPEG images: source, then target')
-    .option('--both-directions', 'also ask target->source, as the node does by default (the default)')
+    .option('--both-directions', 'also ask target->source (the default, as in the node)')
     .option('--no-both-directions', 'ask source->target only (half the questions, no reverse consistency)')
     .option('--yaw', 'also estimate the signed yaw angle (multiple choice over angles)')
     .option('--option-orders <n>', 'option orders averaged against letter bias (1-6)', '3')
