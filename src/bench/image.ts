@@ -2,10 +2,13 @@ import sharp from 'sharp';
 import {
   decodeCompressedImage,
   decodeImage,
+  prepareImage,
   preprocess,
   type ImageMessage,
+  type ImageSource,
   type PreprocessOptions,
 } from '../image/index.js';
+import { ImagePreparePool } from '../image/prepare-pool.js';
 import { createReferenceProcessor, syntheticImage } from '../image/reference.js';
 import { median, timeRuns, type BenchSuite, type Figure } from './figure.js';
 
@@ -67,6 +70,7 @@ export const preprocessSuite: BenchSuite = {
         rgb8: median(await timeRuns(() => reference.processRgb(frame), iterations, 2)),
         jpeg: median(await timeRuns(() => reference.processEncoded(jpeg), iterations, 2)),
       };
+      const pair = await pairPreparation(quick ? 5 : 30);
       return [
         ms('preprocess.rgb8_1280x720.ms', ours.rgb8),
         ms('preprocess.jpeg_1280x720.ms', ours.jpeg),
@@ -75,9 +79,55 @@ export const preprocessSuite: BenchSuite = {
         ms('preprocess.rgb8_1280x720.fast_resize.ms', ours.rgb8Fast),
         ms('preprocess.rgb8_1280x720.transformersjs.ms', theirs.rgb8),
         ms('preprocess.jpeg_1280x720.transformersjs.ms', theirs.jpeg),
+        ms('preprocess.pair_640x480.main_thread.ms', pair.mainThread),
+        ms('preprocess.pair_640x480.threads2.ms', pair.pool),
+        { ...ratio('preprocess.pair_640x480.threads2_speedup', pair.mainThread / pair.pool), target: null },
       ];
     } finally {
       await reference.dispose();
     }
   },
 };
+
+/**
+ * The two frames of a camera pair (640x480 rgb8, a fresh copy each as a subscription gives them)
+ * to model input, as the node prepares them for a viewpoint estimate: one after the other on this
+ * thread (`image.prepare_threads` 0) against both at once in the two threads of the default pool.
+ * Runs alternate, so that both see the same machine load; medians of `iterations` each.
+ */
+async function pairPreparation(iterations: number): Promise<{ mainThread: number; pool: number }> {
+  const frames = [syntheticImage(640, 480, 7), syntheticImage(640, 480, 8)];
+  const sources = (): ImageSource[] =>
+    frames.map((frame) => ({
+      kind: 'raw',
+      message: {
+        ...frame,
+        encoding: 'rgb8',
+        is_bigendian: 0,
+        step: frame.width * 3,
+        data: frame.data.slice(),
+      },
+    }));
+  const options = { ...limits, sharedMemory: true };
+  const pool = await ImagePreparePool.create({ threads: 2 });
+  try {
+    const mainThread: number[] = [];
+    const pooled: number[] = [];
+    const time = async (into: number[], run: () => Promise<unknown>): Promise<void> => {
+      const start = performance.now();
+      await run();
+      into.push(performance.now() - start);
+    };
+    for (let i = -2; i < iterations; i++) {
+      const a = i < 0 ? [] : mainThread;
+      const b = i < 0 ? [] : pooled;
+      await time(a, async () => {
+        for (const source of sources()) await prepareImage(source, options);
+      });
+      await time(b, () => Promise.all(sources().map((source) => pool.prepare(source, options))));
+    }
+    return { mainThread: median(mainThread), pool: median(pooled) };
+  } finally {
+    await pool.close();
+  }
+}

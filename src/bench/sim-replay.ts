@@ -126,6 +126,7 @@ export function timedBackend(inner: InferenceBackend, sink: ModelTimeSink): Infe
     executionProvider: inner.executionProvider,
     fallbackReason: inner.fallbackReason,
     ...(inner.sharedImageMemory === undefined ? {} : { sharedImageMemory: inner.sharedImageMemory }),
+    ...(inner.prepareImage ? { prepareImage: inner.prepareImage } : {}),
     ...(inner.stats ? { stats: () => inner.stats?.() ?? {} } : {}),
   };
 }

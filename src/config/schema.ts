@@ -127,6 +127,11 @@ export const imageSchema = z
     max_input_pixels: z.number().int().min(1).default(40_000_000),
     /** Accept depth encodings (16UC1, 32FC1) as grey images for the model instead of refusing them. */
     allow_depth_as_image: z.boolean().default(false),
+    /**
+     * Worker threads that decode and preprocess frames (the frames of a pair in parallel, off the
+     * node's thread); 0 = on the node's thread.
+     */
+    prepare_threads: z.number().int().min(0).max(64).default(2),
   })
   .strict();
 

@@ -18,3 +18,4 @@ export {
   type ResizeMethod,
 } from './preprocess.js';
 export { smartResize, roundHalfEven, type SmartResizeOptions } from './smart-resize.js';
+export { prepareImage, type ImageSource, type PrepareOptions } from './prepare.js';

@@ -6,6 +6,7 @@ import type {
   QuestionSetRequest,
   Timings,
 } from '../model/engine.js';
+import type { PrepareImage } from './frames.js';
 
 /** What a host of the model reports for diagnostics (a worker-thread client fills more than an in-process engine). */
 export interface BackendStats {
@@ -14,6 +15,10 @@ export interface BackendStats {
   /** Model hosts started after the first (crashes, stuck requests). */
   readonly restarts?: number;
   readonly lastRestartReason?: string | null;
+  /** Threads preparing frames (see `prepareImage`); absent or 0: the node's own thread. */
+  readonly prepareThreads?: number;
+  /** Frame-preparation threads started again after a crash. */
+  readonly prepareThreadRestarts?: number;
 }
 
 /**
@@ -41,6 +46,11 @@ export interface InferenceBackend {
    * (EngineClient): the node then preprocesses frames straight into a SharedArrayBuffer.
    */
   readonly sharedImageMemory?: boolean;
+  /**
+   * Decodes and preprocesses frames off the node's thread (a pool of worker threads, see
+   * ImagePreparePool); absent: the node core does it on its own thread.
+   */
+  readonly prepareImage?: PrepareImage;
   /** Host counters for diagnostics; absent for an in-process engine. */
   stats?(): BackendStats;
 }

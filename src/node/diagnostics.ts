@@ -223,6 +223,8 @@ function inferenceStatus(input: DiagnosticsInput): DiagnosticStatusMessage {
   const dropped = inf.dropped - (before?.dropped ?? 0);
   const rejected = inf.rejectedQueries - (before?.rejectedQueries ?? 0);
   const restarts = (inf.backend?.restarts ?? 0) - (before?.backend?.restarts ?? 0);
+  const prepareRestarts =
+    (inf.backend?.prepareThreadRestarts ?? 0) - (before?.backend?.prepareThreadRestarts ?? 0);
   const problems: string[] = [];
   let level: DiagnosticLevel = DIAGNOSTIC_LEVEL.OK;
   const raise = (to: DiagnosticLevel, problem: string): void => {
@@ -238,6 +240,9 @@ function inferenceStatus(input: DiagnosticsInput): DiagnosticStatusMessage {
     raise(DIAGNOSTIC_LEVEL.WARN, `${dropped} queued jobs dropped (inference slower than the rates)`);
   if (rejected > 0) raise(DIAGNOSTIC_LEVEL.WARN, `${rejected} queries refused (too many pending)`);
   if (restarts > 0) raise(DIAGNOSTIC_LEVEL.WARN, `model host restarted ${restarts} times`);
+  if (prepareRestarts > 0) {
+    raise(DIAGNOSTIC_LEVEL.WARN, `image preparation threads restarted ${prepareRestarts} times`);
+  }
   if (inf.fallbackReason)
     raise(DIAGNOSTIC_LEVEL.WARN, `running on ${inf.executionProvider}: ${inf.fallbackReason}`);
   const idle = stats.state !== 'active' ? stats.state : inf.running ? `running ${inf.running}` : 'idle';
@@ -248,6 +253,8 @@ function inferenceStatus(input: DiagnosticsInput): DiagnosticStatusMessage {
     { key: 'fallback_reason', value: inf.fallbackReason ?? '' },
     { key: 'backend_state', value: inf.backend?.state ?? '' },
     { key: 'backend_restarts', value: String(inf.backend?.restarts ?? 0) },
+    { key: 'prepare_threads', value: String(inf.backend?.prepareThreads ?? 0) },
+    { key: 'prepare_thread_restarts', value: String(inf.backend?.prepareThreadRestarts ?? 0) },
     { key: 'running', value: inf.running ?? '' },
     { key: 'queue_depth', value: String(inf.queued) },
     { key: 'queue_capacity', value: String(inf.queueCapacity) },

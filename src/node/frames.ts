@@ -1,17 +1,12 @@
-import {
-  decodeCompressedImage,
-  decodeImage,
-  preprocess,
-  ImageDecodeError,
-  type DecodeOptions,
-  type ModelImage,
-  type PreprocessOptions,
-} from '../image/index.js';
+import { prepareImage, ImageDecodeError, type ModelImage, type PrepareOptions } from '../image/index.js';
 import { formatNs } from '../pairing/index.js';
 import { NodeInputError, type ImageSource } from './input.js';
 
 /** How a frame becomes model input: decoder options and the model's pixel budget. */
-export interface FramePreparation extends DecodeOptions, PreprocessOptions {}
+export type FramePreparation = PrepareOptions;
+
+/** Decodes and preprocesses one image; rejects with ImageDecodeError for a bad image (see prepareImage). */
+export type PrepareImage = (source: ImageSource, options: FramePreparation) => Promise<ModelImage>;
 
 /**
  * One camera image held by the node. Its pixels are decoded and preprocessed only when inference
@@ -53,8 +48,11 @@ export class CameraFrame {
     return this.#failure;
   }
 
-  /** Decodes and preprocesses the image (once per `options`). Rejects with NodeInputError. */
-  prepare(options: FramePreparation): Promise<ModelImage> {
+  /**
+   * Decodes and preprocesses the image (once per `options`) with `prepare` (default: on this
+   * thread). Rejects with NodeInputError.
+   */
+  prepare(options: FramePreparation, prepare: PrepareImage = prepareImage): Promise<ModelImage> {
     const id = JSON.stringify([
       options.maxPixels,
       options.minPixels,
@@ -63,20 +61,16 @@ export class CameraFrame {
       options.allowDepthAsImage ?? false,
     ]);
     if (this.#prepared?.options !== id) {
-      const image = this.#decode(options);
+      const image = this.#decode(options, prepare);
       this.#prepared = { options: id, image };
     }
     return this.#prepared.image;
   }
 
-  async #decode(options: FramePreparation): Promise<ModelImage> {
+  async #decode(options: FramePreparation, prepare: PrepareImage): Promise<ModelImage> {
     const what = `camera ${this.camera} frame ${formatNs(this.stamp)}`;
     try {
-      const rgb =
-        this.#source.kind === 'raw'
-          ? decodeImage(this.#source.message, options)
-          : await decodeCompressedImage(this.#source.message, options);
-      return await preprocess(rgb, options);
+      return await prepare(this.#source, options);
     } catch (error) {
       this.#failure =
         error instanceof ImageDecodeError

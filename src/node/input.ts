@@ -11,7 +11,10 @@ import {
   type CompressedImageMessage,
   type ImageErrorCode,
   type ImageMessage,
+  type ImageSource,
 } from '../image/index.js';
+
+export type { ImageSource };
 
 /** Why an input message was not used. */
 export type InputRejectReason =
@@ -47,10 +50,6 @@ export interface ImageCheckOptions {
   readonly allowDepthAsImage: boolean;
 }
 
-/** The pixels of a frame, not yet decoded. */
-export type ImageSource =
-  | { readonly kind: 'raw'; readonly message: ImageMessage }
-  | { readonly kind: 'compressed'; readonly message: CompressedImageMessage };
 
 /** A checked image message. */
 export interface CheckedImage {

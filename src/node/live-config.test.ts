@@ -40,6 +40,7 @@ describe('planConfigUpdate', () => {
     ['cameras', 'it changes the subscriptions'],
     ['camera.left.topic', 'it changes the subscriptions'],
     ['auto_activate', 'it is read only when the node starts'],
+    ['image.prepare_threads', 'the image threads start when the node is configured'],
     ['model.speed', "unknown parameter 'model.speed'"],
     ['colour', "unknown parameter 'colour'"],
   ])('refuses %s: %s', (key, reason) => {

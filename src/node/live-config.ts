@@ -49,6 +49,9 @@ function fixedReason(key: string): string | undefined {
     return `it changes how camera frames are synchronised; ${RECONFIGURE}`;
   }
   if (key === 'cameras' || section === 'camera') return `it changes the subscriptions; ${RECONFIGURE}`;
+  if (key === 'image.prepare_threads') {
+    return `the image threads start when the node is configured; ${RECONFIGURE}`;
+  }
   if (key === 'auto_activate') return 'it is read only when the node starts';
   return undefined;
 }

@@ -10,6 +10,9 @@ import {
   tinyEngine,
 } from '../../test/helpers/node-frames.js';
 import type { NodeConfig } from '../config/schema.js';
+import { ImagePreparePool } from '../image/prepare-pool.js';
+import type { InferenceBackend } from './backend.js';
+import type { PrepareImage } from './frames.js';
 import {
   DIAGNOSTIC_LEVEL,
   ManualClock,
@@ -50,13 +53,21 @@ interface Rig {
   readonly log: Log;
 }
 
-async function rig(config: NodeConfig, start = START): Promise<Rig> {
+/** `prepareImage`: frames are decoded and preprocessed by it (an image thread pool) instead of the core. */
+async function rig(config: NodeConfig, start = START, prepareImage?: PrepareImage): Promise<Rig> {
   const clock = new ManualClock(start);
   const outputs = new OutputLog();
   const log = new Log();
+  const backend: InferenceBackend = prepareImage
+    ? {
+        scoreQuestions: (request) => engine.scoreQuestions(request),
+        generate: (request) => engine.generate(request),
+        prepareImage,
+      }
+    : engine;
   const core = await SpatialNodeCore.create({
     config,
-    backend: engine,
+    backend,
     clock,
     onOutput: outputs.push,
     logger: log,
@@ -172,73 +183,103 @@ describe('SpatialNodeCore viewpoint stream', () => {
     await r.core.close();
   });
 
-  it('counts bad images per camera and reason while good ones keep flowing', async () => {
-    const r = await rig(nodeTestConfig(['left', 'right']));
-    await play(r, ['left', 'right'], 0, 2 * HZ + 1, {
-      message: (camera, k, stamp) => {
-        if (camera === 'left' && k === 0) {
-          // Passes the arrival checks, fails when decoded: yuv422 needs an even width.
-          return { ...imageMessage({ stamp }), encoding: 'yuv422', width: 63, step: 126 };
-        }
-        if (camera === 'left' && k === 5) return { ...imageMessage({ stamp }), encoding: 'rgb9' };
-        if (camera === 'right' && k === 7) return { ...imageMessage({ stamp }), data: new Uint8Array(10) };
-        if (camera === 'right' && k === 8) return 'not an image';
-        return undefined;
-      },
-    });
-    // The set at START used the undecodable frame: no estimate for it; the next seconds are fine.
-    expect(r.outputs.of('~/viewpoint').map((m) => ns(m.header.stamp))).toEqual([START + NS, START + 2n * NS]);
-    const stats = r.core.stats();
-    expect(stats.cameras.left?.rejected).toEqual({ odd_size: 1, unknown_encoding: 1 });
-    // Every image fed is accounted for: the odd_size one was received, then refused at decode.
-    expect(stats.cameras.left).toMatchObject({ received: 2 * HZ + 1, rejectedTotal: 2, rejectedAtDecode: 1 });
-    expect(stats.cameras.right?.rejected).toEqual({ short_data: 1, bad_message: 1 });
-    expect(stats.pairs[0]?.failed).toBe(1);
-    expect(stats.inference.failed.viewpoint).toBe(1);
+  it.each([
+    ['on its own thread', 0],
+    ['in a pool of image threads', 2],
+  ])(
+    'counts bad images per camera and reason while good ones keep flowing, prepared %s',
+    async (_where, threads) => {
+      const pool = threads > 0 ? await ImagePreparePool.create({ threads, warmUp: false }) : undefined;
+      const prepared = { count: 0 };
+      const prepare: PrepareImage | undefined = pool
+        ? (source, options) => {
+            prepared.count += 1;
+            return pool.prepare(source, options);
+          }
+        : undefined;
+      const r = await rig(nodeTestConfig(['left', 'right']), START, prepare);
+      try {
+        await play(r, ['left', 'right'], 0, 2 * HZ + 1, {
+          message: (camera, k, stamp) => {
+            if (camera === 'left' && k === 0) {
+              // Passes the arrival checks, fails when decoded: yuv422 needs an even width.
+              return { ...imageMessage({ stamp }), encoding: 'yuv422', width: 63, step: 126 };
+            }
+            if (camera === 'left' && k === 5) return { ...imageMessage({ stamp }), encoding: 'rgb9' };
+            if (camera === 'right' && k === 7)
+              return { ...imageMessage({ stamp }), data: new Uint8Array(10) };
+            if (camera === 'right' && k === 8) return 'not an image';
+            return undefined;
+          },
+        });
+        // The set at START used the undecodable frame: no estimate for it; the next seconds are fine.
+        expect(r.outputs.of('~/viewpoint').map((m) => ns(m.header.stamp))).toEqual([
+          START + NS,
+          START + 2n * NS,
+        ]);
+        const stats = r.core.stats();
+        expect(stats.cameras.left?.rejected).toEqual({ odd_size: 1, unknown_encoding: 1 });
+        // Every image fed is accounted for: the odd_size one was received, then refused at decode.
+        expect(stats.cameras.left).toMatchObject({
+          received: 2 * HZ + 1,
+          rejectedTotal: 2,
+          rejectedAtDecode: 1,
+        });
+        expect(stats.cameras.right?.rejected).toEqual({ short_data: 1, bad_message: 1 });
+        expect(stats.pairs[0]?.failed).toBe(1);
+        expect(stats.inference.failed.viewpoint).toBe(1);
 
-    // The report published at START + 1 s covers the first second.
-    const [, second, third] = r.outputs.of('/diagnostics');
-    const left = statusOf(second as DiagnosticArrayMessage, 'test_node: camera left');
-    expect(left.level).toBe(DIAGNOSTIC_LEVEL.WARN);
-    expect(left.message).toBe('2 images refused since the last report (unknown_encoding: 1, odd_size: 1)');
-    expect(valueOf(left, 'rejected.odd_size')).toBe('1');
-    expect(valueOf(left, 'rejected')).toBe('2');
-    expect(statusOf(second as DiagnosticArrayMessage, 'test_node: camera right').level).toBe(
-      DIAGNOSTIC_LEVEL.WARN,
-    );
-    expect(statusOf(second as DiagnosticArrayMessage, 'test_node: pair left:right').level).toBe(
-      DIAGNOSTIC_LEVEL.WARN,
-    );
-    // Nothing new in the second after: OK again.
-    expect(statusOf(third as DiagnosticArrayMessage, 'test_node: camera left').level).toBe(
-      DIAGNOSTIC_LEVEL.OK,
-    );
-    expect(statusOf(third as DiagnosticArrayMessage, 'test_node: pair left:right').level).toBe(
-      DIAGNOSTIC_LEVEL.OK,
-    );
-    // Each reason is logged once, then only counted.
-    expect(r.log.warnings.filter((w) => w.includes("'unknown_encoding'"))).toHaveLength(1);
+        // The report published at START + 1 s covers the first second.
+        const [, second, third] = r.outputs.of('/diagnostics');
+        const left = statusOf(second as DiagnosticArrayMessage, 'test_node: camera left');
+        expect(left.level).toBe(DIAGNOSTIC_LEVEL.WARN);
+        expect(left.message).toBe(
+          '2 images refused since the last report (unknown_encoding: 1, odd_size: 1)',
+        );
+        expect(valueOf(left, 'rejected.odd_size')).toBe('1');
+        expect(valueOf(left, 'rejected')).toBe('2');
+        expect(statusOf(second as DiagnosticArrayMessage, 'test_node: camera right').level).toBe(
+          DIAGNOSTIC_LEVEL.WARN,
+        );
+        expect(statusOf(second as DiagnosticArrayMessage, 'test_node: pair left:right').level).toBe(
+          DIAGNOSTIC_LEVEL.WARN,
+        );
+        // Nothing new in the second after: OK again.
+        expect(statusOf(third as DiagnosticArrayMessage, 'test_node: camera left').level).toBe(
+          DIAGNOSTIC_LEVEL.OK,
+        );
+        expect(statusOf(third as DiagnosticArrayMessage, 'test_node: pair left:right').level).toBe(
+          DIAGNOSTIC_LEVEL.OK,
+        );
+        // Each reason is logged once, then only counted.
+        expect(r.log.warnings.filter((w) => w.includes("'unknown_encoding'"))).toHaveLength(1);
 
-    expect(
-      r.core.handleMessage('/left/image_raw', { header: { stamp: { sec: -1, nanosec: 0 } } }),
-    ).toMatchObject({
-      accepted: false,
-      reason: 'bad_stamp',
-    });
-    expect(r.core.handleMessage('/nobody/image', imageMessage({ stamp: START }))).toMatchObject({
-      accepted: false,
-      reason: 'unknown_topic',
-    });
-    const after = r.core.diagnostics(r.clock.now());
-    expect(statusOf(after, 'test_node: camera left').message).toBe(
-      '1 images refused since the last report (bad_stamp: 1)',
-    );
-    expect(statusOf(after, 'test_node: input')).toMatchObject({
-      level: DIAGNOSTIC_LEVEL.WARN,
-      message: '1 messages on unknown topics since the last report',
-    });
-    await r.core.close();
-  });
+        expect(
+          r.core.handleMessage('/left/image_raw', { header: { stamp: { sec: -1, nanosec: 0 } } }),
+        ).toMatchObject({
+          accepted: false,
+          reason: 'bad_stamp',
+        });
+        expect(r.core.handleMessage('/nobody/image', imageMessage({ stamp: START }))).toMatchObject({
+          accepted: false,
+          reason: 'unknown_topic',
+        });
+        const after = r.core.diagnostics(r.clock.now());
+        expect(statusOf(after, 'test_node: camera left').message).toBe(
+          '1 images refused since the last report (bad_stamp: 1)',
+        );
+        expect(statusOf(after, 'test_node: input')).toMatchObject({
+          level: DIAGNOSTIC_LEVEL.WARN,
+          message: '1 messages on unknown topics since the last report',
+        });
+        // With a pool every frame inference used went through it (one set a second, two cameras).
+        if (pool) expect(prepared.count).toBeGreaterThanOrEqual(2 * 3);
+      } finally {
+        await r.core.close();
+        await pool?.close();
+      }
+    },
+  );
 
   it('publishes /diagnostics at diagnostics.rate_hz of the clock, stamped with the clock', async () => {
     const r = await rig(nodeTestConfig(['left', 'right'], { diagnostics: { rate_hz: 1 } }));

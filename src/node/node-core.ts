@@ -1224,7 +1224,8 @@ export class SpatialNodeCore {
     const started = performance.now();
     const preparation = this.#preparation();
     try {
-      const images = await Promise.all(job.frames.map((frame) => frame.prepare(preparation)));
+      const prepare = this.#backend.prepareImage;
+      const images = await Promise.all(job.frames.map((frame) => frame.prepare(preparation, prepare)));
       return images.map((image, i) => ({ image, key: (job.frames[i] as CameraFrame).key }));
     } catch (error) {
       for (const frame of job.frames) {

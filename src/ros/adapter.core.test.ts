@@ -141,6 +141,10 @@ describe('ActialRosNode with SpatialNodeCore and the tiny model', () => {
     expect(diagnostics.at(-1)?.status.map((s) => s.name)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^actial_test: /)]),
     );
+    // Frames were prepared by the default two image threads, none of which restarted.
+    const inference = diagnostics.at(-1)?.status.find((s) => s.name === 'actial_test: inference');
+    const value = (key: string) => inference?.values.find((v) => v.key === key)?.value;
+    expect([value('prepare_threads'), value('prepare_thread_restarts')]).toEqual(['2', '0']);
   });
 });
 
@@ -149,5 +153,32 @@ describe('createWorkerBackend', () => {
     const { nodeTestConfig } = await import('../../test/helpers/node-frames.js');
     await expect(createWorkerBackend(nodeTestConfig(['a']))).rejects.toThrow(ModelPathError);
     await expect(createWorkerBackend(nodeTestConfig(['a']))).rejects.toThrow(/-p model\.path:=/);
+  });
+
+  it.each([
+    [0, false],
+    [3, true],
+  ])('starts image.prepare_threads = %i threads for frames', async (threads, pooled) => {
+    const { nodeTestConfig } = await import('../../test/helpers/node-frames.js');
+    const base = nodeTestConfig(['a']);
+    const config = {
+      ...base,
+      model: { ...base.model, path: await tinyModelDir() },
+      image: { ...base.image, prepare_threads: threads },
+    };
+    const backend = await createWorkerBackend(config);
+    try {
+      expect(backend.prepareImage !== undefined).toBe(pooled);
+      expect(backend.stats?.()).toMatchObject({ prepareThreads: threads, prepareThreadRestarts: 0 });
+    } finally {
+      await backend.close?.();
+    }
+  });
+
+  it('rejects with the model load error, not an image-thread one, when the model does not load', async () => {
+    const { nodeTestConfig } = await import('../../test/helpers/node-frames.js');
+    const base = nodeTestConfig(['a']);
+    const config = { ...base, model: { ...base.model, path: '/nonexistent/model' } };
+    await expect(createWorkerBackend(config)).rejects.toThrow(/nonexistent/);
   });
 });

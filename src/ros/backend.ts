@@ -3,6 +3,7 @@
  * blocks rclnodejs's executor; subscriptions, services and diagnostics keep flowing meanwhile.
  */
 import type { NodeConfig } from '../config/schema.js';
+import { ImagePreparePool } from '../image/prepare-pool.js';
 import { EngineClient } from '../model/engine-client.js';
 import type { RosBackend } from './adapter.js';
 
@@ -17,30 +18,57 @@ export class ModelPathError extends Error {
   }
 }
 
-/** Loads `model.*` of the config into an {@link EngineClient} (worker thread); `close` stops it. */
+/**
+ * Loads `model.*` of the config into an {@link EngineClient} (worker thread), and starts
+ * `image.prepare_threads` threads that decode and preprocess frames (none for 0); `close` stops both.
+ */
 export async function createWorkerBackend(
   config: NodeConfig,
   log: (line: string) => void = () => undefined,
 ): Promise<RosBackend> {
   const model = config.model;
   if (model.path === '') throw new ModelPathError(model.path);
-  const engine = await EngineClient.create({
-    modelDir: model.path,
-    dtype: model.dtype,
-    device: model.device,
-    deviceId: model.device_id,
-    maxContextTokens: model.max_context_tokens,
-    visionCacheMib: model.vision_cache_mib,
-    maxNewTokens: model.max_new_tokens,
-    logger: (entry) => log(`engine worker: ${entry.message}`),
-  });
+  const threads = config.image.prepare_threads;
+  const pool =
+    threads > 0
+      ? await ImagePreparePool.create({
+          threads,
+          logger: (entry) => log(`image threads: ${entry.message}`),
+        })
+      : undefined;
+  let engine: EngineClient;
+  try {
+    engine = await EngineClient.create({
+      modelDir: model.path,
+      dtype: model.dtype,
+      device: model.device,
+      deviceId: model.device_id,
+      maxContextTokens: model.max_context_tokens,
+      visionCacheMib: model.vision_cache_mib,
+      maxNewTokens: model.max_new_tokens,
+      logger: (entry) => log(`engine worker: ${entry.message}`),
+    });
+  } catch (error) {
+    await pool?.close();
+    throw error;
+  }
   return {
     scoreQuestions: (request) => engine.scoreQuestions(request),
     generate: (request) => engine.generate(request),
     executionProvider: engine.executionProvider,
     fallbackReason: engine.fallbackReason,
     sharedImageMemory: true,
-    stats: () => engine.stats(),
-    close: () => engine.dispose(),
+    ...(pool ? { prepareImage: pool.prepare } : {}),
+    stats: () => {
+      const prepare = pool?.stats();
+      return {
+        ...engine.stats(),
+        prepareThreads: prepare?.threads ?? 0,
+        prepareThreadRestarts: prepare?.restarts ?? 0,
+      };
+    },
+    close: async () => {
+      await Promise.all([engine.dispose(), pool?.close()]);
+    },
   };
 }
