@@ -50,7 +50,6 @@ export interface ImageCheckOptions {
   readonly allowDepthAsImage: boolean;
 }
 
-
 /** A checked image message. */
 export interface CheckedImage {
   /** Header stamp, nanoseconds. */
