@@ -129,9 +129,9 @@ export const imageSchema = z
     allow_depth_as_image: z.boolean().default(false),
     /**
      * Worker threads that decode and preprocess frames (the frames of a pair in parallel, off the
-     * node's thread); 0 = on the node's thread.
+     * node's thread); 0 = on the node's thread. For many cameras or costly decoding on many cores.
      */
-    prepare_threads: z.number().int().min(0).max(64).default(2),
+    prepare_threads: z.number().int().min(0).max(64).default(0),
   })
   .strict();
 

@@ -5,6 +5,8 @@
  * This is what the Python Qwen2.5-VL image processor runs (PIL.Image.resize(size, BICUBIC)).
  */
 
+import { RESAMPLE_WASM_BASE64 } from './resample-wasm.js';
+
 // Hot loops use module-level aliases: inside a vm context (jest) every global lookup such as `Math` is slow.
 const { imul } = Math;
 
@@ -170,8 +172,26 @@ function resizeVertical(
   return out;
 }
 
-/** Resizes interleaved RGB (width*3 bytes per row) exactly as Pillow's `Image.resize((w, h), Image.BICUBIC)`. */
+/**
+ * Resizes interleaved RGB (width*3 bytes per row) exactly as Pillow's `Image.resize((w, h), Image.BICUBIC)`:
+ * with the WebAssembly SIMD passes of resample.wat (about 5x faster), or in JavaScript where WebAssembly
+ * SIMD is not available. Both give the same bytes.
+ */
 export function resizeBicubicPillow(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
+  const kernels = simdKernels();
+  return kernels
+    ? resizeWithKernels(kernels, src, width, height, outWidth, outHeight)
+    : resizeBicubicPillowJs(src, width, height, outWidth, outHeight);
+}
+
+/** {@link resizeBicubicPillow} in JavaScript only (the fallback, and the reference its SIMD path is tested against). */
+export function resizeBicubicPillowJs(
   src: Uint8Array,
   width: number,
   height: number,
@@ -193,4 +213,127 @@ export function resizeBicubicPillow(
       : src;
   if (vertical === undefined) return horizontal;
   return resizeVertical(horizontal, outWidth, horizontal === src ? 0 : rowStart, outHeight, vertical);
+}
+
+/** The parts of the WebAssembly global used here (the project's TypeScript libraries do not declare it). */
+interface WebAssemblyApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object) => { readonly exports: object };
+}
+
+/** The exports of resample.wat. */
+interface SimdKernels {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  horizontal(
+    src: number,
+    srcRowBytes: number,
+    rows: number,
+    outWidth: number,
+    firstBytes: number,
+    counts: number,
+    weights: number,
+    taps: number,
+    out: number,
+  ): void;
+  vertical(
+    src: number,
+    rowBytes: number,
+    outHeight: number,
+    firstRows: number,
+    counts: number,
+    weights: number,
+    taps: number,
+    out: number,
+  ): void;
+}
+
+let loadedKernels: SimdKernels | null | undefined;
+
+/** resample.wat instantiated once per thread, or null where WebAssembly SIMD is unavailable. */
+function simdKernels(): SimdKernels | null {
+  if (loadedKernels === undefined) {
+    try {
+      const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+      if (!wasm) throw new Error('no WebAssembly');
+      const instance = new wasm.Instance(new wasm.Module(Buffer.from(RESAMPLE_WASM_BASE64, 'base64')));
+      loadedKernels = instance.exports as SimdKernels;
+    } catch {
+      loadedKernels = null;
+    }
+  }
+  return loadedKernels;
+}
+
+/** Whether resizes run on the WebAssembly SIMD passes (false: the JavaScript ones). */
+export function simdResizeAvailable(): boolean {
+  return simdKernels() !== null;
+}
+
+/** Slack after every buffer in WebAssembly memory: the passes read and write up to 15 bytes past the end. */
+const SLACK = 16;
+
+/** Bump allocator over the kernels' memory, which grows as needed and is reused by the next resize. */
+class WasmArena {
+  #end = 0;
+
+  reserve(bytes: number): number {
+    const offset = this.#end;
+    this.#end = (offset + bytes + SLACK + 15) & ~15;
+    return offset;
+  }
+
+  get bytes(): number {
+    return this.#end;
+  }
+}
+
+function resizeWithKernels(
+  kernels: SimdKernels,
+  src: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
+  const horizontal = outWidth !== width ? coefficients(width, outWidth) : undefined;
+  const vertical = outHeight !== height ? coefficients(height, outHeight) : undefined;
+  if (!horizontal && !vertical) return src.slice(0, width * height * 3);
+  let rowStart = 0;
+  let rows = height;
+  if (vertical) {
+    rowStart = vertical.first[0] as number;
+    const last = outHeight - 1;
+    rows = (vertical.first[last] as number) + (vertical.count[last] as number) - rowStart;
+  }
+  const arena = new WasmArena();
+  const input = arena.reserve(rows * width * 3);
+  const middle = horizontal && vertical ? arena.reserve(rows * outWidth * 3) : input;
+  const output = arena.reserve(outWidth * outHeight * 3);
+  const hFirst = horizontal ? arena.reserve(outWidth * 4) : 0;
+  const hCount = horizontal ? arena.reserve(outWidth * 4) : 0;
+  const hWeights = horizontal ? arena.reserve(horizontal.weights.byteLength) : 0;
+  const vFirst = vertical ? arena.reserve(outHeight * 4) : 0;
+  const vCount = vertical ? arena.reserve(outHeight * 4) : 0;
+  const vWeights = vertical ? arena.reserve(vertical.weights.byteLength) : 0;
+  const { memory } = kernels;
+  if (memory.buffer.byteLength < arena.bytes) {
+    memory.grow(Math.ceil((arena.bytes - memory.buffer.byteLength) / 65536));
+  }
+  const bytes = new Uint8Array(memory.buffer);
+  const ints = new Int32Array(memory.buffer);
+  bytes.set(src.subarray(rowStart * width * 3, (rowStart + rows) * width * 3), input);
+  if (horizontal) {
+    for (let x = 0; x < outWidth; x++) ints[hFirst / 4 + x] = (horizontal.first[x] as number) * 3;
+    ints.set(horizontal.count, hCount / 4);
+    ints.set(horizontal.weights, hWeights / 4);
+    const target = vertical ? middle : output;
+    kernels.horizontal(input, width * 3, rows, outWidth, hFirst, hCount, hWeights, horizontal.taps, target);
+  }
+  if (vertical) {
+    for (let y = 0; y < outHeight; y++) ints[vFirst / 4 + y] = (vertical.first[y] as number) - rowStart;
+    ints.set(vertical.count, vCount / 4);
+    ints.set(vertical.weights, vWeights / 4);
+    kernels.vertical(middle, outWidth * 3, outHeight, vFirst, vCount, vWeights, vertical.taps, output);
+  }
+  return bytes.slice(output, output + outWidth * outHeight * 3);
 }

@@ -55,6 +55,8 @@ describe('ActialRosNode with SpatialNodeCore and the tiny model', () => {
       'viewpoint.option_orders:=1',
       '-p',
       'viewpoint.both_directions:=false',
+      '-p',
+      'image.prepare_threads:=2',
     ]);
     ros = await ActialRosNode.create({
       rcl: rcl.module,
@@ -141,7 +143,7 @@ describe('ActialRosNode with SpatialNodeCore and the tiny model', () => {
     expect(diagnostics.at(-1)?.status.map((s) => s.name)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^actial_test: /)]),
     );
-    // Frames were prepared by the default two image threads, none of which restarted.
+    // Frames were prepared by the two image threads asked for, none of which restarted.
     const inference = diagnostics.at(-1)?.status.find((s) => s.name === 'actial_test: inference');
     const value = (key: string) => inference?.values.find((v) => v.key === key)?.value;
     expect([value('prepare_threads'), value('prepare_thread_restarts')]).toEqual(['2', '0']);

@@ -53,7 +53,7 @@ export const PARAMETER_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'image.allow_depth_as_image':
     'Accept depth encodings (16UC1, 32FC1) as grey images for the model instead of refusing them.',
   'image.prepare_threads':
-    "Worker threads that decode and preprocess frames (the frames of a pair in parallel, off the node's thread); 0 = on the node's thread.",
+    "Worker threads that decode and preprocess frames (the frames of a pair in parallel, off the node's thread); 0 = on the node's thread. For many cameras or costly decoding on many cores.",
   questions: 'Names of standing questions asked periodically (see `question`).',
   'question.<name>.text': 'The question asked, answered on ~/answer.',
   'question.<name>.cameras': 'Cameras whose latest synchronised frames are shown, in this order.',
