@@ -238,12 +238,32 @@ describe('Engine choice scoring', () => {
     const lse = logSumExp(last.logits);
     expect(
       relativeError(
-        result.logProbs,
+        result.logProbs ?? [],
         optionLogits.map((l) => l - lse),
       ),
     ).toBeLessThan(1e-6);
     expect(result.choiceIndex).toBe(result.probabilities.indexOf(Math.max(...result.probabilities)));
   });
+
+  it.each([
+    ['single-token', choices],
+    ['multi-token', ['Move to the left', 'Move to the right', 'No movement']],
+  ])(
+    'gives the same probabilities without log-probabilities (%s choices), and logProbs null',
+    async (_kind, asked) => {
+      const withLogProbs = await engine.scoreChoices({ images, question: viewpointQuestion, choices: asked });
+      const without = await engine.scoreChoices({
+        images,
+        question: viewpointQuestion,
+        choices: asked,
+        logProbs: false,
+      });
+      expect(without.logProbs).toBeNull();
+      expect(withLogProbs.logProbs).toHaveLength(asked.length);
+      expect(relativeError(without.probabilities, withLogProbs.probabilities)).toBeLessThan(1e-9);
+      expect(without.choiceIndex).toBe(withLogProbs.choiceIndex);
+    },
+  );
 
   it('scores the choice as the tokens that follow the answer prefix in the whole text', async () => {
     const result = await engine.scoreChoices({ images, question: 'Q', choices, answerPrefix: '<answer>' });
@@ -278,7 +298,7 @@ describe('Engine choice scoring', () => {
         const row = full.logits.subarray(k * vocab, (k + 1) * vocab);
         expected += (row[id] as number) - logSumExp(row);
       });
-      expect(Math.abs((result.logProbs[i] as number) - expected)).toBeLessThan(1e-4 * Math.abs(expected));
+      expect(Math.abs((result.logProbs?.[i] as number) - expected)).toBeLessThan(1e-4 * Math.abs(expected));
     }
     expect(result.probabilities.reduce((a, b) => a + b)).toBeCloseTo(1, 12);
   });
@@ -298,7 +318,7 @@ describe('Engine choice scoring', () => {
       const alone = await engine.scoreChoices({ images, system: 'Be exact.', ...q });
       const result = shared.results[i];
       expect(result?.tokenIds).toEqual(alone.tokenIds);
-      expect(relativeError(result?.logProbs ?? [], alone.logProbs)).toBeLessThan(1e-4);
+      expect(relativeError(result?.logProbs ?? [], alone.logProbs ?? [])).toBeLessThan(1e-4);
       expect(relativeError(result?.probabilities ?? [], alone.probabilities)).toBeLessThan(1e-4);
     }
     // The images and system prompt (over 500 tokens) were prefilled once, not three times.

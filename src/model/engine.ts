@@ -89,6 +89,12 @@ export interface ChoiceOptions {
   readonly answerPrefix?: string;
   /** Refuse (with {@link ChoiceError}) choices that are more than one token. */
   readonly singleToken?: boolean;
+  /**
+   * Also give each choice's full-vocabulary log-probability (`logProbs`); default true. The
+   * probabilities do not need it: without it the log-sum-exp over the vocabulary after the prompt
+   * (one pass over 152k logits per question) is skipped and `logProbs` is null.
+   */
+  readonly logProbs?: boolean;
 }
 
 /** Probabilities of the choices of one question. */
@@ -98,8 +104,8 @@ export interface ChoiceScores {
   readonly probabilities: number[];
   /** Index of the most probable choice. */
   readonly choiceIndex: number;
-  /** Full-vocabulary log-probability of each choice's tokens, summed. */
-  readonly logProbs: number[];
+  /** Full-vocabulary log-probability of each choice's tokens, summed; null when not asked for (see ChoiceOptions). */
+  readonly logProbs: number[] | null;
   /** The tokens scored for each choice (after the part all choices share). */
   readonly tokenIds: number[][];
 }
@@ -622,7 +628,9 @@ export class Engine {
       shared > start || from === null
         ? await this.#prefill(state, sequences[0] as Sequence, start, shared, from)
         : from;
-    const [lse = NaN] = await this.#logitsOps.logSumExp(base.lastLogits, 1);
+    // The log-sum-exp of the row after the prompt is common to every choice: the softmax cancels it.
+    const wantLogProbs = options.logProbs ?? true;
+    const [lse = NaN] = wantLogProbs ? await this.#logitsOps.logSumExp(base.lastLogits, 1) : [0];
     const logProbs: number[] = [];
     for (const [i, sequence] of sequences.entries()) {
       const ids = tokenIds[i] as number[];
@@ -642,7 +650,13 @@ export class Engine {
     const probabilities = softmax(logProbs);
     const choiceIndex = probabilities.indexOf(Math.max(...probabilities));
     return {
-      scores: { choices: [...options.choices], probabilities, choiceIndex, logProbs, tokenIds },
+      scores: {
+        choices: [...options.choices],
+        probabilities,
+        choiceIndex,
+        logProbs: wantLogProbs ? logProbs : null,
+        tokenIds,
+      },
       tokensRun,
     };
   }

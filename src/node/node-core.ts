@@ -1327,7 +1327,14 @@ export class SpatialNodeCore {
         this.#backend.scoreQuestions({
           images,
           system,
-          questions: [{ question: spec.question, choices: spec.choices, answerPrefix: this.#answerPrefix() }],
+          questions: [
+            {
+              question: spec.question,
+              choices: spec.choices,
+              answerPrefix: this.#answerPrefix(),
+              logProbs: false,
+            },
+          ],
           signal,
         }),
       );

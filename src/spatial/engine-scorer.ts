@@ -19,7 +19,12 @@ export function engineOptionScorer(engine: QuestionSetScorer, answerPrefix = '')
       const result = await engine.scoreQuestions({
         images: request.images,
         system: request.system,
-        questions: request.questions.map((q) => ({ question: q.text, choices: q.choices, answerPrefix })),
+        questions: request.questions.map((q) => ({
+          question: q.text,
+          choices: q.choices,
+          answerPrefix,
+          logProbs: false,
+        })),
         signal: request.signal,
       });
       return result.results.map((r) => ({ probabilities: [...r.probabilities] }));
