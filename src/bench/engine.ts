@@ -79,7 +79,9 @@ export const engineSuite: BenchSuite = {
       const [oursMs = NaN, theirsMs = NaN] = await interleaved([ours, theirs], rounds);
 
       const question = { images, system: ACTIAL_SYSTEM_PROMPT, question: VIEWPOINT_QUESTIONS[0] as string };
-      const score = () => engine.scoreChoices({ ...question, choices: CHOICES, answerPrefix: '<answer>' });
+      // Scoring as the node scores: probabilities only (logProbs false), as in the viewpoint figures below.
+      const score = () =>
+        engine.scoreChoices({ ...question, choices: CHOICES, answerPrefix: '<answer>', logProbs: false });
       const generate = () => engine.generate({ ...question, maxNewTokens: NEW_TOKENS });
       const [scoreMs = NaN, generateMs = NaN] = await interleaved([score, generate], rounds);
 
@@ -94,6 +96,7 @@ export const engineSuite: BenchSuite = {
             question: q,
             choices: CHOICES,
             answerPrefix: '<answer>',
+            logProbs: false,
           })),
         });
       };
@@ -105,6 +108,7 @@ export const engineSuite: BenchSuite = {
             question: q,
             choices: CHOICES,
             answerPrefix: '<answer>',
+            logProbs: false,
           });
         }
       };
