@@ -1,5 +1,30 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { pillowBicubicResize, syntheticImage } from './reference.js';
-import { resizeBicubicPillow } from './resample.js';
+import { resizeBicubicPillow, simdResizeAvailable } from './resample.js';
+import { RESAMPLE_WASM_BASE64 } from './resample-wasm.js';
+
+/**
+ * Resizes checked against Pillow's algorithm and between the SIMD and JavaScript passes: shrinking
+ * (antialiased, up to 2x+ taps), enlarging, one axis only, odd sizes, one pixel, and rows whose
+ * length is and is not a multiple of 16 bytes.
+ */
+const SIZES: [number, number, number, number][] = [
+  [64, 48, 64, 48],
+  [64, 48, 28, 20],
+  [64, 48, 64, 20],
+  [64, 48, 28, 48],
+  [333, 517, 336, 504],
+  [20, 30, 56, 84],
+  [100, 60, 112, 56],
+  [640, 480, 504, 364],
+  [1920, 1080, 588, 336],
+  [90, 7, 3, 1],
+  [5, 5, 1, 1],
+  [1, 1, 28, 28],
+  [16, 16, 32, 8],
+  [7, 3, 11, 13],
+];
 
 /**
  * Pillow's own accuracy vectors (Tests/test_image_resample.py, TestImagingCoreResampleAccuracy): a square
@@ -45,15 +70,7 @@ describe('resizeBicubicPillow', () => {
       expect(Array.from({ length: to * to }, (_, i) => out[i * 3 + c])).toEqual(expected);
   });
 
-  it.each([
-    [64, 48, 64, 48],
-    [64, 48, 28, 20],
-    [333, 517, 336, 504],
-    [20, 30, 56, 84],
-    [100, 60, 112, 56],
-    [90, 7, 3, 1],
-    [5, 5, 1, 1],
-  ])(
+  it.each(SIZES)(
     'equals the plain transcription of Resample.c for %ix%i -> %ix%i',
     (width, height, outWidth, outHeight) => {
       const image = syntheticImage(width, height, width * 31 + height);
@@ -69,5 +86,67 @@ describe('resizeBicubicPillow', () => {
     for (let i = 0; i < data.length; i += 3) data.set([250, 3, 128], i);
     const out = resizeBicubicPillow(data, 50, 40, 84, 28);
     for (let i = 0; i < out.length; i += 3) expect(Array.from(out.subarray(i, i + 3))).toEqual([250, 3, 128]);
+  });
+});
+
+interface WasmBuild {
+  compileWat(path: string): Promise<Uint8Array>;
+}
+
+describe('resample.wat (the WebAssembly SIMD resize)', () => {
+  it('is what resample-wasm.ts holds (run `npm run build:wasm` after editing it)', async () => {
+    const script = pathToFileURL(join(process.cwd(), 'scripts', 'build-wasm.mjs')).href;
+    const build = (await import(script)) as WasmBuild;
+    const compiled = await build.compileWat(join(process.cwd(), 'src', 'image', 'resample.wat'));
+    expect(Buffer.from(compiled).toString('base64')).toBe(RESAMPLE_WASM_BASE64);
+  });
+
+  it('runs here (Node 20 has WebAssembly SIMD)', () => {
+    expect(simdResizeAvailable()).toBe(true);
+  });
+
+  it.each(SIZES)(
+    'gives the bytes of the JavaScript passes for %ix%i -> %ix%i',
+    (width, height, outWidth, outHeight) => {
+      const image = syntheticImage(width, height, width * 7 + height);
+      const simd = resizeBicubicPillow(image.data, width, height, outWidth, outHeight);
+      const js = resizeBicubicPillow(image.data, width, height, outWidth, outHeight, { simd: false });
+      expect(simd.length).toBe(outWidth * outHeight * 3);
+      expect(Buffer.from(simd).equals(Buffer.from(js))).toBe(true);
+    },
+  );
+
+  it('gives the JavaScript bytes for random images and sizes, reusing its memory as sizes change', () => {
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return 1 + (seed % n);
+    };
+    for (let i = 0; i < 40; i++) {
+      const [width, height, outWidth, outHeight] = [next(300), next(300), next(300), next(300)];
+      const data = new Uint8Array(width * height * 3);
+      for (let j = 0; j < data.length; j++) data[j] = next(256) - 1;
+      const simd = resizeBicubicPillow(data, width, height, outWidth, outHeight);
+      const js = resizeBicubicPillow(data, width, height, outWidth, outHeight, { simd: false });
+      expect([i, width, height, outWidth, outHeight, Buffer.from(simd).equals(Buffer.from(js))]).toEqual([
+        i,
+        width,
+        height,
+        outWidth,
+        outHeight,
+        true,
+      ]);
+    }
+  });
+
+  it('leaves the input alone and returns a buffer of its own', () => {
+    const image = syntheticImage(40, 30, 5);
+    const before = image.data.slice();
+    const out = resizeBicubicPillow(image.data, 40, 30, 28, 28);
+    expect(Buffer.from(image.data).equals(Buffer.from(before))).toBe(true);
+    const again = resizeBicubicPillow(image.data, 40, 30, 56, 28);
+    expect(out.length).toBe(28 * 28 * 3);
+    expect(again.length).toBe(56 * 28 * 3);
+    expect(out.buffer).not.toBe(again.buffer);
   });
 });

@@ -172,10 +172,40 @@ function resizeVertical(
   return out;
 }
 
+/** A resize of interleaved RGB: the input and output sizes, pixels. */
+interface ResizeSize {
+  readonly width: number;
+  readonly height: number;
+  readonly outWidth: number;
+  readonly outHeight: number;
+}
+
+/**
+ * What both implementations do: the coefficients of each pass that changes a side, and the input
+ * rows the vertical pass reads (only those need a horizontal pass).
+ */
+interface ResizePlan {
+  readonly horizontal: Coefficients | undefined;
+  readonly vertical: Coefficients | undefined;
+  readonly rowStart: number;
+  readonly rows: number;
+}
+
+function planResize({ width, height, outWidth, outHeight }: ResizeSize): ResizePlan {
+  const horizontal = outWidth !== width ? coefficients(width, outWidth) : undefined;
+  const vertical = outHeight !== height ? coefficients(height, outHeight) : undefined;
+  if (vertical === undefined) return { horizontal, vertical, rowStart: 0, rows: height };
+  const rowStart = vertical.first[0] as number;
+  const last = outHeight - 1;
+  const rows = (vertical.first[last] as number) + (vertical.count[last] as number) - rowStart;
+  return { horizontal, vertical, rowStart, rows };
+}
+
 /**
  * Resizes interleaved RGB (width*3 bytes per row) exactly as Pillow's `Image.resize((w, h), Image.BICUBIC)`:
  * with the WebAssembly SIMD passes of resample.wat (about 5x faster), or in JavaScript where WebAssembly
- * SIMD is not available. Both give the same bytes.
+ * SIMD is not available or `options.simd` is false (the reference the SIMD passes are tested against).
+ * Both give the same bytes.
  */
 export function resizeBicubicPillow(
   src: Uint8Array,
@@ -183,36 +213,19 @@ export function resizeBicubicPillow(
   height: number,
   outWidth: number,
   outHeight: number,
+  options?: { readonly simd?: boolean },
 ): Uint8Array {
-  const kernels = simdKernels();
-  return kernels
-    ? resizeWithKernels(kernels, src, width, height, outWidth, outHeight)
-    : resizeBicubicPillowJs(src, width, height, outWidth, outHeight);
+  const size = { width, height, outWidth, outHeight };
+  const kernels = options?.simd === false ? null : simdKernels();
+  return kernels ? resizeWithKernels(kernels, src, size) : resizeWithJs(src, size);
 }
 
-/** {@link resizeBicubicPillow} in JavaScript only (the fallback, and the reference its SIMD path is tested against). */
-export function resizeBicubicPillowJs(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  outWidth: number,
-  outHeight: number,
-): Uint8Array {
-  const vertical = outHeight !== height ? coefficients(height, outHeight) : undefined;
-  // Only the input rows the vertical pass reads need a horizontal pass.
-  let rowStart = 0;
-  let rows = height;
-  if (vertical !== undefined) {
-    rowStart = vertical.first[0] as number;
-    const last = outHeight - 1;
-    rows = (vertical.first[last] as number) + (vertical.count[last] as number) - rowStart;
-  }
-  const horizontal =
-    outWidth !== width
-      ? resizeHorizontal(src, width, rowStart, rows, outWidth, coefficients(width, outWidth))
-      : src;
-  if (vertical === undefined) return horizontal;
-  return resizeVertical(horizontal, outWidth, horizontal === src ? 0 : rowStart, outHeight, vertical);
+function resizeWithJs(src: Uint8Array, size: ResizeSize): Uint8Array {
+  const { horizontal, vertical, rowStart, rows } = planResize(size);
+  const { width, outWidth, outHeight } = size;
+  const resized = horizontal ? resizeHorizontal(src, width, rowStart, rows, outWidth, horizontal) : src;
+  if (vertical === undefined) return resized;
+  return resizeVertical(resized, outWidth, resized === src ? 0 : rowStart, outHeight, vertical);
 }
 
 /** The parts of the WebAssembly global used here (the project's TypeScript libraries do not declare it). */
@@ -287,24 +300,10 @@ class WasmArena {
   }
 }
 
-function resizeWithKernels(
-  kernels: SimdKernels,
-  src: Uint8Array,
-  width: number,
-  height: number,
-  outWidth: number,
-  outHeight: number,
-): Uint8Array {
-  const horizontal = outWidth !== width ? coefficients(width, outWidth) : undefined;
-  const vertical = outHeight !== height ? coefficients(height, outHeight) : undefined;
+function resizeWithKernels(kernels: SimdKernels, src: Uint8Array, size: ResizeSize): Uint8Array {
+  const { horizontal, vertical, rowStart, rows } = planResize(size);
+  const { width, height, outWidth, outHeight } = size;
   if (!horizontal && !vertical) return src.slice(0, width * height * 3);
-  let rowStart = 0;
-  let rows = height;
-  if (vertical) {
-    rowStart = vertical.first[0] as number;
-    const last = outHeight - 1;
-    rows = (vertical.first[last] as number) + (vertical.count[last] as number) - rowStart;
-  }
   const arena = new WasmArena();
   const input = arena.reserve(rows * width * 3);
   const middle = horizontal && vertical ? arena.reserve(rows * outWidth * 3) : input;
