@@ -81,6 +81,16 @@ describe('resizeBicubicPillow', () => {
     },
   );
 
+  it.each([
+    [new Uint8Array(10), 4, 4, 2, 2, 'resize input has 10 bytes < width*height*3 = 48 for 4x4'],
+    [new Uint8Array(48), 4, 4, 0, 2, 'resize outWidth 0 is not a positive integer'],
+    [new Uint8Array(48), 4, 4.5, 2, 2, 'resize height 4.5 is not a positive integer'],
+  ])('refuses bad sizes, naming them: %#', (data, width, height, outWidth, outHeight, message) => {
+    for (const simd of [true, false]) {
+      expect(() => resizeBicubicPillow(data, width, height, outWidth, outHeight, { simd })).toThrow(message);
+    }
+  });
+
   it('keeps a flat colour flat', () => {
     const data = new Uint8Array(50 * 40 * 3);
     for (let i = 0; i < data.length; i += 3) data.set([250, 3, 128], i);

@@ -215,6 +215,16 @@ export function resizeBicubicPillow(
   outHeight: number,
   options?: { readonly simd?: boolean },
 ): Uint8Array {
+  for (const [name, value] of Object.entries({ width, height, outWidth, outHeight })) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`resize ${name} ${value} is not a positive integer`);
+    }
+  }
+  if (src.length < width * height * 3) {
+    throw new RangeError(
+      `resize input has ${src.length} bytes < width*height*3 = ${width * height * 3} for ${width}x${height}`,
+    );
+  }
   const size = { width, height, outWidth, outHeight };
   const kernels = options?.simd === false ? null : simdKernels();
   return kernels ? resizeWithKernels(kernels, src, size) : resizeWithJs(src, size);
