@@ -52,7 +52,7 @@ function failIfBroken(run: SimReplayResult, what: string): void {
  */
 export const e2eSuite: BenchSuite = {
   name: 'e2e',
-  async run({ quick }) {
+  async run({ quick, prepareThreads }) {
     const model = await benchModel();
     const rig = renderRig({
       cameras: CAMERAS,
@@ -62,10 +62,12 @@ export const e2eSuite: BenchSuite = {
       seed: 7,
     });
     const modelTime = { ms: 0, backendMs: 0, engineMs: 0 };
-    const paced = rigConfig(CAMERAS, model.dir, { viewpoint: { rate_hz: PACED_RATE_HZ } });
+    const image = prepareThreads === undefined ? {} : { image: { prepare_threads: prepareThreads } };
+    const paced = rigConfig(CAMERAS, model.dir, { viewpoint: { rate_hz: PACED_RATE_HZ }, ...image });
     const saturated = rigConfig(CAMERAS, model.dir, {
       viewpoint: { rate_hz: 30 },
       queue: { size: 1, policy: 'keep_latest' },
+      ...image,
     });
     const worker = await createWorkerBackend(paced);
     const backend = timedBackend(worker, modelTime);
@@ -135,6 +137,8 @@ export const e2eSuite: BenchSuite = {
           null,
         ),
         figure('feed_lag_p99.ms', percentile(pacedRun.feedLagMs, 99), 'ms', 'lower', null),
+        // Which setting these figures were measured with (`--prepare-threads`).
+        figure('prepare_threads', paced.image.prepare_threads, 'threads', 'lower', null),
       ];
     } finally {
       await worker.close?.();

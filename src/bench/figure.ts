@@ -12,6 +12,8 @@ export interface Figure {
 export interface BenchOptions {
   /** Fewer iterations, for CI smoke runs (the whole bench under a minute). */
   readonly quick: boolean;
+  /** `image.prepare_threads` of the e2e replay; absent: the node's default. */
+  readonly prepareThreads?: number;
 }
 
 /** A named group of figures measured side by side in one run. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { meetsTarget, type Figure } from './figure.js';
 import { suites } from './suites.js';
 
@@ -8,14 +8,28 @@ const program = new Command('bench')
   .option('--json', 'print a JSON array of figures on stdout')
   .option('--quick', 'fewer iterations (CI smoke run, under a minute)')
   .option('--only <prefix>', 'run only suites whose name starts with this')
+  .option(
+    '--prepare-threads <n>',
+    "image.prepare_threads of the e2e replay (default: the node's default)",
+    (value) => {
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`not an integer >= 0: ${value}`);
+      return n;
+    },
+  )
   .parse();
-const opts = program.opts<{ json?: boolean; quick?: boolean; only?: string }>();
+const opts = program.opts<{ json?: boolean; quick?: boolean; only?: string; prepareThreads?: number }>();
 
 const figures: Figure[] = [];
 for (const suite of suites) {
   if (opts.only && !suite.name.startsWith(opts.only)) continue;
   process.stderr.write(`bench: ${suite.name}...\n`);
-  figures.push(...(await suite.run({ quick: Boolean(opts.quick) })));
+  figures.push(
+    ...(await suite.run({
+      quick: Boolean(opts.quick),
+      ...(opts.prepareThreads === undefined ? {} : { prepareThreads: opts.prepareThreads }),
+    })),
+  );
 }
 if (opts.json) {
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
