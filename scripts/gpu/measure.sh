@@ -17,6 +17,9 @@
 # Steps leave stamps in $WORK (default /tmp/actial-gpu): run the same command again after a time
 # limit cut it off and it resumes. FORCE=1 redoes every step.
 #
+# On a GPU machine without Node.js or network, scripts/gpu/device-payload.sh carries both in parts
+# (BENCHMARKS.md, GPU measurement, has the sequence of device calls).
+#
 # Node.js and the onnxruntime CUDA provider (BENCHMARKS.md, GPU): NODE=/path/to/node (default: node
 # on PATH) runs scripts/gpu/engine-bench.ts with tsx when node_modules is present; otherwise
 # ENGINE_BUNDLE=/path/engine-bench.mjs, made on the dev machine by
@@ -53,6 +56,10 @@ fi
 
 mkdir -p "$WORK"
 say() { printf 'measure: %s\n' "$*" >&2; }
+# One run at a time: a second one (e.g. the engine step once Node has arrived, while a first run
+# started in the background still builds and exports) waits here, then skips the stamped steps.
+exec 9>"$WORK/.lock"
+flock 9
 done_step() { [[ -z "${FORCE:-}" && -f "$WORK/$1.done" ]]; }
 mark() { touch "$WORK/$1.done"; }
 
@@ -105,16 +112,18 @@ if ! done_step engine; then
   say "4/5 our engine (onnxruntime-node, CUDA)"
   args=("$WORK/onnx-7b" "$WORK/inputs" "$WORK/engine.json" --dtype fp16 --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS")
   [[ "$DEVICE" == cpu ]] && args+=(--allow-cpu)
+  # A skipped engine step is not stamped: the same command with NODE / ENGINE_BUNDLE runs it later.
   if ! command -v "$NODE" >/dev/null; then
     echo "{\"skipped\": \"no Node.js ($NODE not found); see BENCHMARKS.md GPU\"}" >"$WORK/engine.json"
   elif [[ -n "${ENGINE_BUNDLE:-}" ]]; then
     "$NODE" "$ENGINE_BUNDLE" "${args[@]}" >/dev/null
+    mark engine
   elif [[ -d "$ROOT/node_modules/tsx" ]]; then
     (cd "$ROOT" && "$NODE" --import tsx scripts/gpu/engine-bench.ts "${args[@]}" >/dev/null)
+    mark engine
   else
-    echo "{\"skipped\": \"no node_modules/tsx and no ENGINE_BUNDLE; see scripts/gpu/measure.sh --bundle\"}" >"$WORK/engine.json"
+    echo "{\"skipped\": \"no node_modules/tsx and no ENGINE_BUNDLE; see scripts/gpu/device-payload.sh\"}" >"$WORK/engine.json"
   fi
-  mark engine
 fi
 
 # 5. One JSON.
