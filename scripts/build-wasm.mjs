@@ -1,5 +1,5 @@
 // Compiles src/image/resample.wat into src/image/resample-wasm.ts (the bytes, base64), with wabt.
-// `npm run build:wasm`; src/image/resample-wasm.test.ts checks that the committed bytes are current.
+// `npm run build:wasm`; src/image/resample.test.ts checks that the committed bytes are current.
 import { Buffer } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, URL } from 'node:url';

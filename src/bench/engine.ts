@@ -7,7 +7,7 @@ import { ACTIAL_SYSTEM_PROMPT, viewpointQuestion } from '../spatial/index.js';
 import { Engine, type EngineImage } from '../model/engine.js';
 import { writeTinyModel } from '../model/tiny/write.js';
 import { loadTransformersReference } from '../model/transformers-reference.js';
-import { median, type BenchSuite, type Figure } from './figure.js';
+import { interleaved, median, type BenchSuite, type Figure } from './figure.js';
 
 /** The three Viewpoint-100K question types, in the option orders of the paper's examples (DESIGN.md section 2). */
 const VIEWPOINT_QUESTIONS = [
@@ -18,22 +18,6 @@ const VIEWPOINT_QUESTIONS = [
 const CHOICES = ['A', 'B', 'C'];
 const NEW_TOKENS = 16;
 const limits = { maxPixels: 448 * 448, minPixels: 3136 };
-
-async function elapsed(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
-}
-
-/** Runs each task once per round, interleaved so that machine load hits all alike; per-task times. */
-async function interleaved(tasks: readonly (() => Promise<unknown>)[], rounds: number, warmup = 2) {
-  for (let i = 0; i < warmup; i++) for (const task of tasks) await task();
-  const times = tasks.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, task] of tasks.entries()) times[i]?.push(await elapsed(task));
-  }
-  return times.map((t) => median(t));
-}
 
 /**
  * The in-process engine on the tiny random model with two 448x448 images (CPU): greedy generation

@@ -32,15 +32,27 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+async function elapsed(work: () => unknown): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+/** Runs each task once per round, interleaved so that machine load hits all alike; each task's median ms. */
+export async function interleaved(tasks: readonly (() => Promise<unknown>)[], rounds: number, warmup = 2) {
+  for (let i = 0; i < warmup; i++) for (const task of tasks) await task();
+  const times = tasks.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, task] of tasks.entries()) times[i]?.push(await elapsed(task));
+  }
+  return times.map((t) => median(t));
+}
+
 /** Runs `fn` `warmup` times untimed, then `iterations` times; returns each run's milliseconds. */
 export async function timeRuns(fn: () => unknown, iterations: number, warmup = 1): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
+  for (let i = 0; i < iterations; i++) times.push(await elapsed(fn));
   return times;
 }
 

@@ -7,10 +7,11 @@ import {
   type ImageMessage,
   type ImageSource,
   type PreprocessOptions,
+  type RgbImage,
 } from '../image/index.js';
 import { ImagePreparePool } from '../image/prepare-pool.js';
 import { createReferenceProcessor, syntheticImage } from '../image/reference.js';
-import { median, timeRuns, type BenchSuite, type Figure } from './figure.js';
+import { interleaved, median, timeRuns, type BenchSuite, type Figure } from './figure.js';
 
 const limits = { minPixels: 3136, maxPixels: 448 * 448 };
 
@@ -33,14 +34,7 @@ export const preprocessSuite: BenchSuite = {
   async run({ quick }) {
     const iterations = quick ? 5 : 30;
     const frame = syntheticImage(1280, 720, 42);
-    const message: ImageMessage = {
-      width: frame.width,
-      height: frame.height,
-      encoding: 'rgb8',
-      is_bigendian: 0,
-      step: frame.width * 3,
-      data: frame.data,
-    };
+    const message = rgb8Message(frame);
     const jpeg = new Uint8Array(
       await sharp(frame.data, { raw: { width: 1280, height: 720, channels: 3 } })
         .jpeg({ quality: 90 })
@@ -98,36 +92,33 @@ export const preprocessSuite: BenchSuite = {
 async function pairPreparation(iterations: number): Promise<{ mainThread: number; pool: number }> {
   const frames = [syntheticImage(640, 480, 7), syntheticImage(640, 480, 8)];
   const sources = (): ImageSource[] =>
-    frames.map((frame) => ({
-      kind: 'raw',
-      message: {
-        ...frame,
-        encoding: 'rgb8',
-        is_bigendian: 0,
-        step: frame.width * 3,
-        data: frame.data.slice(),
-      },
-    }));
+    frames.map((frame) => ({ kind: 'raw', message: rgb8Message(frame, frame.data.slice()) }));
   const options = { ...limits, sharedMemory: true };
   const pool = await ImagePreparePool.create({ threads: 2 });
   try {
-    const mainThread: number[] = [];
-    const pooled: number[] = [];
-    const time = async (into: number[], run: () => Promise<unknown>): Promise<void> => {
-      const start = performance.now();
-      await run();
-      into.push(performance.now() - start);
-    };
-    for (let i = -2; i < iterations; i++) {
-      const a = i < 0 ? [] : mainThread;
-      const b = i < 0 ? [] : pooled;
-      await time(a, async () => {
-        for (const source of sources()) await prepareImage(source, options);
-      });
-      await time(b, () => Promise.all(sources().map((source) => pool.prepare(source, options))));
-    }
-    return { mainThread: median(mainThread), pool: median(pooled) };
+    const [mainThread = NaN, pooled = NaN] = await interleaved(
+      [
+        async () => {
+          for (const source of sources()) await prepareImage(source, options);
+        },
+        () => Promise.all(sources().map((source) => pool.prepare(source, options))),
+      ],
+      iterations,
+    );
+    return { mainThread, pool: pooled };
   } finally {
     await pool.close();
   }
+}
+
+/** `frame` as a sensor_msgs/Image rgb8 message without row padding, holding `data`. */
+function rgb8Message(frame: RgbImage, data = frame.data): ImageMessage {
+  return {
+    width: frame.width,
+    height: frame.height,
+    encoding: 'rgb8',
+    is_bigendian: 0,
+    step: frame.width * 3,
+    data,
+  };
 }
