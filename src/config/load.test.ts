@@ -52,6 +52,16 @@ describe('config', () => {
     ],
     ['non-integer', { ...minimal, queue: { size: 2.5 } }, /key 'queue.size': .*int.*; got 2.5 \(number\)/],
     [
+      'negative image threads',
+      { ...minimal, image: { prepare_threads: -1 } },
+      /key 'image.prepare_threads': .*; got -1 \(number\)/,
+    ],
+    [
+      'too many image threads',
+      { ...minimal, image: { prepare_threads: 65 } },
+      /key 'image.prepare_threads': .*64.*; got 65 \(number\)/,
+    ],
+    [
       'bad enum',
       { ...minimal, pairing: { policy: 'nearest' } },
       /key 'pairing.policy': .*"approximate".*; got "nearest" \(string\)/,

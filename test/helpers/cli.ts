@@ -23,8 +23,17 @@ export interface RunCliOptions {
 
 /** Runs the real `actial` CLI (TypeScript sources through tsx) in a subprocess. */
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  return runTypeScript('src/cli/main.ts', args, options);
+}
+
+/** Runs a TypeScript entry point of the repository (`script`, relative to it) through tsx in a subprocess. */
+export function runTypeScript(
+  script: string,
+  args: readonly string[],
+  options: RunCliOptions = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, `${repoRoot}src/cli/main.ts`, ...args], {
+    const child = spawn(process.execPath, ['--import', tsxLoader, `${repoRoot}${script}`, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
