@@ -39,7 +39,7 @@ async function elapsed(work: () => unknown): Promise<number> {
 }
 
 /** Runs each task once per round, interleaved so that machine load hits all alike; each task's median ms. */
-export async function interleaved(tasks: readonly (() => Promise<unknown>)[], rounds: number, warmup = 2) {
+export async function interleaved(tasks: readonly (() => unknown)[], rounds: number, warmup = 2) {
   for (let i = 0; i < warmup; i++) for (const task of tasks) await task();
   const times = tasks.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {

@@ -10,6 +10,7 @@ import {
   type RgbImage,
 } from '../image/index.js';
 import { ImagePreparePool } from '../image/prepare-pool.js';
+import { resizeBicubicPillow } from '../image/resample.js';
 import { createReferenceProcessor, syntheticImage } from '../image/reference.js';
 import { interleaved, median, timeRuns, type BenchSuite, type Figure } from './figure.js';
 
@@ -65,6 +66,11 @@ export const preprocessSuite: BenchSuite = {
         jpeg: median(await timeRuns(() => reference.processEncoded(jpeg), iterations, 2)),
       };
       const pair = await pairPreparation(quick ? 5 : 30);
+      // Pillow's bicubic passes alone, 640x480 -> 504x364 (max_pixels 448*448): WebAssembly SIMD
+      // against the JavaScript passes, which give the same bytes.
+      const camera = syntheticImage(640, 480, 9);
+      const resize = (simd: boolean) => () => resizeBicubicPillow(camera.data, 640, 480, 504, 364, { simd });
+      const [simdResize = NaN, jsResize = NaN] = await interleaved([resize(true), resize(false)], iterations);
       return [
         ms('preprocess.rgb8_1280x720.ms', ours.rgb8),
         ms('preprocess.jpeg_1280x720.ms', ours.jpeg),
@@ -73,6 +79,9 @@ export const preprocessSuite: BenchSuite = {
         ms('preprocess.rgb8_1280x720.fast_resize.ms', ours.rgb8Fast),
         ms('preprocess.rgb8_1280x720.transformersjs.ms', theirs.rgb8),
         ms('preprocess.jpeg_1280x720.transformersjs.ms', theirs.jpeg),
+        ms('preprocess.resize_640x480.simd.ms', simdResize),
+        ms('preprocess.resize_640x480.js.ms', jsResize),
+        { ...ratio('preprocess.resize_640x480.simd_speedup', jsResize / simdResize), target: null },
         ms('preprocess.pair_640x480.main_thread.ms', pair.mainThread),
         ms('preprocess.pair_640x480.threads2.ms', pair.pool),
         { ...ratio('preprocess.pair_640x480.threads2_speedup', pair.mainThread / pair.pool), target: null },
