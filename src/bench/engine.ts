@@ -29,6 +29,7 @@ export const engineSuite: BenchSuite = {
   async run({ quick }) {
     const rounds = quick ? 3 : 15;
     const dir = await mkdtemp(join(tmpdir(), 'actial-bench-engine-'));
+    const explicitDir = join(dir, 'explicit-attention');
     const engine = await (async () => {
       await writeTinyModel({ outDir: dir, seed: 1 });
       return Engine.create({ modelDir: dir, log: () => {} });
@@ -98,6 +99,24 @@ export const engineSuite: BenchSuite = {
       };
       const [sharedMs = NaN, independentMs = NaN] = await interleaved([shared, independent], rounds);
 
+      // The same scoring on the same weights with the decoder's attention as MatMul/Where/Softmax nodes.
+      await writeTinyModel({ outDir: explicitDir, seed: 1, attention: 'explicit' });
+      const explicitEngine = await Engine.create({ modelDir: explicitDir, log: () => {} });
+      const [fusedMs = NaN, explicitMs = NaN] = await (async () => {
+        try {
+          const explicitScore = () =>
+            explicitEngine.scoreChoices({
+              ...question,
+              choices: CHOICES,
+              answerPrefix: '<answer>',
+              logProbs: false,
+            });
+          return await interleaved([score, explicitScore], rounds);
+        } finally {
+          await explicitEngine.dispose();
+        }
+      })();
+
       const figure = (
         name: string,
         value: number,
@@ -115,6 +134,8 @@ export const engineSuite: BenchSuite = {
         figure('scoring_vs_generation.ratio', generateMs / scoreMs, 'x', 'higher', 3),
         figure('viewpoint_shared.ms', sharedMs, 'ms', 'lower', null),
         figure('viewpoint_shared_vs_independent.ratio', independentMs / sharedMs, 'x', 'higher', 2),
+        figure('scoring.explicit_attention_ms', explicitMs, 'ms', 'lower', null),
+        figure('scoring.fused_attention_speedup', explicitMs / fusedMs, 'x', 'higher', null),
       ];
     } finally {
       await reference.dispose();

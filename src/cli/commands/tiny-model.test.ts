@@ -31,7 +31,26 @@ describe('actial tiny-model', () => {
     const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as {
       actial_tiny_model: unknown;
     };
-    expect(config.actial_tiny_model).toEqual({ seed: 7, version: 1 });
+    expect(config.actial_tiny_model).toEqual({ seed: 7, version: 2, attention: 'fused' });
+  });
+
+  it('--attention explicit writes the opset-14 decoder and records the choice', async () => {
+    const out = join(root, 'explicit');
+    const result = await runCli(['tiny-model', '--out', out, '--attention', 'explicit']);
+    expect(result.code).toBe(0);
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as {
+      actial_tiny_model: { attention: string };
+    };
+    expect(config.actial_tiny_model.attention).toBe('explicit');
+    const decoder = await readFile(join(out, 'onnx/decoder_model_merged.onnx'));
+    expect(decoder.includes(Buffer.from('Softmax'))).toBe(true);
+    expect(decoder.includes(Buffer.from('Attention'))).toBe(false);
+  });
+
+  it('rejects an unknown --attention, naming the allowed kinds', async () => {
+    const result = await runCli(['tiny-model', '--out', join(root, 'bad'), '--attention', 'flash']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("'flash' is invalid. Allowed choices are fused, explicit");
   });
 
   it('logs the written files to stderr without --json', async () => {

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { DecoderAttention } from '../../model/tiny/graphs.js';
 import { TinyModelSeedError } from '../../model/tiny/weights.js';
 import { writeTinyModel } from '../../model/tiny/write.js';
 import { CliError, log, printJson } from '../output.js';
@@ -19,10 +20,22 @@ export function registerTinyModelCommand(program: Command): void {
     )
     .requiredOption('-o, --out <dir>', 'folder to write (created when missing)')
     .option('-s, --seed <n>', 'PRNG seed of the weights', '1')
+    .addOption(
+      new Option(
+        '--attention <kind>',
+        'decoder attention: one ONNX Attention node per layer (opset 23), or MatMul/Softmax nodes (opset 14)',
+      )
+        .choices(['fused', 'explicit'])
+        .default('fused'),
+    )
     .option('--json', 'print the written files as JSON')
-    .action(async (opts: { out: string; seed: string; json?: boolean }) => {
+    .action(async (opts: { out: string; seed: string; attention: DecoderAttention; json?: boolean }) => {
       try {
-        const folder = await writeTinyModel({ outDir: opts.out, seed: parseSeed(opts.seed) });
+        const folder = await writeTinyModel({
+          outDir: opts.out,
+          seed: parseSeed(opts.seed),
+          attention: opts.attention,
+        });
         if (opts.json) printJson(folder);
         else {
           for (const file of folder.files) log(`${file.path.padEnd(34)} ${file.bytes} bytes`);

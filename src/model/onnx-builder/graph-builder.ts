@@ -26,6 +26,8 @@ export interface NodeOptions {
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
   /** Name of the (first) output value; a unique name is made up when absent. */
   readonly output?: string;
+  /** Names of the outputs after the first (`nodeOutputs`); made up where absent. */
+  readonly moreOutputs?: readonly string[];
 }
 
 /** Options for serialising a graph into a model. */
@@ -167,7 +169,9 @@ export class GraphBuilder {
   ): string[] {
     for (const input of inputs) if (input !== '') this.#require(input);
     const base = options.output ?? this.#fresh(opType);
-    const outputs = Array.from({ length: outputCount }, (_, i) => (i === 0 ? base : `${base}:${i}`));
+    const outputs = Array.from({ length: outputCount }, (_, i) =>
+      i === 0 ? base : (options.moreOutputs?.[i - 1] ?? `${base}:${i}`),
+    );
     for (const output of outputs) this.#define(output);
     const attribute = Object.entries(options.attributes ?? {}).map(([k, v]) => attributeProto(k, v));
     this.#nodes.push({ opType, name: `${base}/${opType}`, input: [...inputs], output: outputs, attribute });

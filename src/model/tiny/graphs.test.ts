@@ -3,8 +3,10 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 import { tinyModelDir } from '../../../test/helpers/tiny-model.js';
 import { ONNX_FILES, QWEN_TOKEN_IDS, TINY_MODEL_DIMENSIONS as D } from './config.js';
+import { buildDecoder, type DecoderAttention } from './graphs.js';
 import { readTinyWeights } from './read.js';
 import type { ReferenceKvCache } from './reference.js';
 import {
@@ -22,6 +24,12 @@ let weights: TinyModelWeights;
 let vision: ort.InferenceSession;
 let embed: ort.InferenceSession;
 let decoder: ort.InferenceSession;
+/** The same weights with MatMul/Where/Softmax attention; the folder holds the fused graph. */
+let explicitDecoder: ort.InferenceSession;
+const decoders = (): Record<DecoderAttention, ort.InferenceSession> => ({
+  fused: decoder,
+  explicit: explicitDecoder,
+});
 
 beforeAll(async () => {
   const dir = await tinyModelDir();
@@ -30,10 +38,11 @@ beforeAll(async () => {
   // Fatal-only logging: one test feeds an out-of-range id on purpose.
   embed = await ort.InferenceSession.create(join(dir, ONNX_FILES.embedTokens), { logSeverityLevel: 4 });
   decoder = await ort.InferenceSession.create(join(dir, ONNX_FILES.decoder));
+  explicitDecoder = await ort.InferenceSession.create(buildDecoder(weights, { attention: 'explicit' }));
 });
 
 afterAll(async () => {
-  await Promise.all([vision?.release(), embed?.release(), decoder?.release()]);
+  await Promise.all([vision?.release(), embed?.release(), decoder?.release(), explicitDecoder?.release()]);
 });
 
 /** Deterministic pseudo-pixels in the normalised range, [patches, 1176]. */
@@ -61,6 +70,8 @@ interface DecoderCall {
   readonly positionIds: readonly number[];
   readonly past?: readonly ReferenceKvCache[];
   readonly numLogitsToKeep?: number;
+  /** Which decoder graph runs; the model folder's (fused) by default. */
+  readonly attention?: DecoderAttention;
 }
 
 interface DecoderResult {
@@ -96,7 +107,7 @@ async function runDecoder(call: DecoderCall): Promise<DecoderResult> {
       dims,
     );
   }
-  const out = await decoder.run(feeds);
+  const out = await decoders()[call.attention ?? 'fused'].run(feeds);
   const present = Array.from({ length: D.numLayers }, (_, l) => ({
     key: out[`present.${l}.key`]?.data as Float32Array,
     value: out[`present.${l}.value`]?.data as Float32Array,
@@ -189,6 +200,19 @@ describe('graph interfaces in onnxruntime-node', () => {
     },
   );
 
+  it.each([
+    { attention: 'fused', opset: 23, attentionNodes: D.numLayers, softmaxNodes: 0 },
+    { attention: 'explicit', opset: 14, attentionNodes: 0, softmaxNodes: D.numLayers },
+  ] as const)(
+    '$attention decoder: opset $opset, $attentionNodes Attention and $softmaxNodes Softmax nodes',
+    ({ attention, opset, attentionNodes, softmaxNodes }) => {
+      const model = onnxProto.onnx.ModelProto.decode(buildDecoder(weights, { attention }));
+      const count = (op: string): number => (model.graph?.node ?? []).filter((n) => n.opType === op).length;
+      expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', opset]]);
+      expect([count('Attention'), count('Softmax')]).toEqual([attentionNodes, softmaxNodes]);
+    },
+  );
+
   it('declares the cache dims transformers.js resolves (batch_size -> batch, other symbols -> 0)', () => {
     const meta = decoder.inputMetadata.find((m) => m.name === 'past_key_values.1.value');
     expect(meta).toMatchObject({
@@ -250,110 +274,129 @@ describe('graphs agree with the plain-loop reference', () => {
       maxAbsDiff(await runVision(input, [[1, 4, 6]]), referenceVisionEncoder(weights, input)),
     ).toBeLessThan(TOLERANCE);
   });
-
-  it('decoder prefill with 3-row M-RoPE positions of an image, then one cached decode step', async () => {
-    const { ids, embeds, positionIds, ropeDelta } = await imagePrefill();
-    expect(new Set(positionIds.slice(0, ids.length)).size).toBeLessThan(ids.length); // rows really differ
-    const mask = ids.map(() => 1);
-    // Logits of the last 4 positions (the plain-loop lm_head is slow); K/V of every position.
-    const prefill = await runDecoder({ embeds, attentionMask: mask, positionIds, numLogitsToKeep: 4 });
-    const expected = referenceDecoder(weights, {
-      inputsEmbeds: embeds,
-      batch: 1,
-      sequenceLength: ids.length,
-      attentionMask: mask,
-      positionIds,
-      numLogitsToKeep: 4,
-    });
-    expect(maxAbsDiff(prefill.logits, expected.logits)).toBeLessThan(TOLERANCE);
-    prefill.present.forEach((cache, l) => {
-      expect(maxAbsDiff(cache.key, expected.present[l]?.key ?? [])).toBeLessThan(TOLERANCE);
-      expect(maxAbsDiff(cache.value, expected.present[l]?.value ?? [])).toBeLessThan(TOLERANCE);
-    });
-
-    const position = ids.length + ropeDelta;
-    const step = {
-      embeds: referenceEmbedTokens(weights, [9454]),
-      attentionMask: [...mask, 1],
-      positionIds: [position, position, position],
-      past: prefill.present,
-      numLogitsToKeep: 1,
-    };
-    const decoded = await runDecoder(step);
-    const expectedStep = referenceDecoder(weights, {
-      inputsEmbeds: step.embeds,
-      batch: 1,
-      sequenceLength: 1,
-      attentionMask: step.attentionMask,
-      positionIds: step.positionIds,
-      past: expected.present,
-      numLogitsToKeep: 1,
-    });
-    expect(decoded.logitsDims).toEqual([1, 1, D.vocabSize]);
-    expect(maxAbsDiff(decoded.logits, expectedStep.logits)).toBeLessThan(TOLERANCE);
-  });
-
-  it('decoder with batch 2, left padding and grouped-query heads', async () => {
-    const idsA = [0, 0, imStart, 872, 198, 9064];
-    const idsB = [imStart, 872, 198, 9064, 374, 279];
-    const mask = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
-    const rowA = [1, 1, 0, 1, 2, 3];
-    const rowB = [0, 1, 2, 3, 4, 5];
-    const positionIds = [0, 1, 2].flatMap(() => [...rowA, ...rowB]);
-    const embeds = referenceEmbedTokens(weights, [...idsA, ...idsB]);
-    const actual = await runDecoder({
-      embeds,
-      batch: 2,
-      attentionMask: mask,
-      positionIds,
-      numLogitsToKeep: 2,
-    });
-    const expected = referenceDecoder(weights, {
-      inputsEmbeds: embeds,
-      batch: 2,
-      sequenceLength: 6,
-      attentionMask: mask,
-      positionIds,
-      numLogitsToKeep: 2,
-    });
-    expect(actual.logitsDims).toEqual([2, 2, D.vocabSize]);
-    expect(maxAbsDiff(actual.logits, expected.logits)).toBeLessThan(TOLERANCE);
-  });
 });
 
-describe('KV cache through onnxruntime', () => {
-  it('cached decode steps reproduce the logits of one full prefill, position by position', async () => {
-    const { ids, embeds, positionIds } = await imagePrefill();
-    const S = ids.length;
-    const full = await runDecoder({
-      embeds,
-      attentionMask: ids.map(() => 1),
-      positionIds,
-      numLogitsToKeep: 0,
-    });
-    const row = (r: number, from: number, to: number): number[] =>
-      positionIds.slice(r * S + from, r * S + to);
-    const split = 12;
-    let state = await runDecoder({
-      embeds: embeds.subarray(0, split * D.hiddenSize),
-      attentionMask: Array<number>(split).fill(1),
-      positionIds: [0, 1, 2].flatMap((r) => row(r, 0, split)),
-      numLogitsToKeep: 1,
-    });
-    for (let k = split; k < S; k++) {
-      state = await runDecoder({
-        embeds: embeds.subarray(k * D.hiddenSize, (k + 1) * D.hiddenSize),
-        attentionMask: Array<number>(k + 1).fill(1),
-        positionIds: [0, 1, 2].flatMap((r) => row(r, k, k + 1)),
-        past: state.present,
+describe.each<DecoderAttention>(['fused', 'explicit'])(
+  '%s-attention decoder agrees with the reference',
+  (attention) => {
+    it('prefill with 3-row M-RoPE positions of an image, then one cached decode step', async () => {
+      const { ids, embeds, positionIds, ropeDelta } = await imagePrefill();
+      expect(new Set(positionIds.slice(0, ids.length)).size).toBeLessThan(ids.length); // rows really differ
+      const mask = ids.map(() => 1);
+      // Logits of the last 4 positions (the plain-loop lm_head is slow); K/V of every position.
+      const prefill = await runDecoder({
+        embeds,
+        attentionMask: mask,
+        positionIds,
+        numLogitsToKeep: 4,
+        attention,
+      });
+      const expected = referenceDecoder(weights, {
+        inputsEmbeds: embeds,
+        batch: 1,
+        sequenceLength: ids.length,
+        attentionMask: mask,
+        positionIds,
+        numLogitsToKeep: 4,
+      });
+      expect(maxAbsDiff(prefill.logits, expected.logits)).toBeLessThan(TOLERANCE);
+      prefill.present.forEach((cache, l) => {
+        expect(maxAbsDiff(cache.key, expected.present[l]?.key ?? [])).toBeLessThan(TOLERANCE);
+        expect(maxAbsDiff(cache.value, expected.present[l]?.value ?? [])).toBeLessThan(TOLERANCE);
+      });
+
+      const position = ids.length + ropeDelta;
+      const step = {
+        embeds: referenceEmbedTokens(weights, [9454]),
+        attentionMask: [...mask, 1],
+        positionIds: [position, position, position],
+        past: prefill.present,
+        numLogitsToKeep: 1,
+        attention,
+      };
+      const decoded = await runDecoder(step);
+      const expectedStep = referenceDecoder(weights, {
+        inputsEmbeds: step.embeds,
+        batch: 1,
+        sequenceLength: 1,
+        attentionMask: step.attentionMask,
+        positionIds: step.positionIds,
+        past: expected.present,
         numLogitsToKeep: 1,
       });
-      const expected = full.logits.subarray(k * D.vocabSize, (k + 1) * D.vocabSize);
-      expect(maxAbsDiff(state.logits, expected)).toBeLessThan(TOLERANCE);
-    }
-    expect(state.presentDims).toEqual([1, D.numKvHeads, S, D.headDim]);
-  });
-});
+      expect(decoded.logitsDims).toEqual([1, 1, D.vocabSize]);
+      expect(maxAbsDiff(decoded.logits, expectedStep.logits)).toBeLessThan(TOLERANCE);
+    });
+
+    it('batch 2, left padding and grouped-query heads', async () => {
+      const idsA = [0, 0, imStart, 872, 198, 9064];
+      const idsB = [imStart, 872, 198, 9064, 374, 279];
+      const mask = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+      const rowA = [1, 1, 0, 1, 2, 3];
+      const rowB = [0, 1, 2, 3, 4, 5];
+      const positionIds = [0, 1, 2].flatMap(() => [...rowA, ...rowB]);
+      const embeds = referenceEmbedTokens(weights, [...idsA, ...idsB]);
+      const actual = await runDecoder({
+        embeds,
+        batch: 2,
+        attentionMask: mask,
+        positionIds,
+        numLogitsToKeep: 2,
+        attention,
+      });
+      const expected = referenceDecoder(weights, {
+        inputsEmbeds: embeds,
+        batch: 2,
+        sequenceLength: 6,
+        attentionMask: mask,
+        positionIds,
+        numLogitsToKeep: 2,
+      });
+      expect(actual.logitsDims).toEqual([2, 2, D.vocabSize]);
+      expect(maxAbsDiff(actual.logits, expected.logits)).toBeLessThan(TOLERANCE);
+    });
+  },
+);
+
+describe.each<DecoderAttention>(['fused', 'explicit'])(
+  'KV cache through onnxruntime, %s attention',
+  (attention) => {
+    it('cached decode steps reproduce the logits of one full prefill, position by position', async () => {
+      const { ids, embeds, positionIds } = await imagePrefill();
+      const S = ids.length;
+      const full = await runDecoder({
+        embeds,
+        attentionMask: ids.map(() => 1),
+        positionIds,
+        numLogitsToKeep: 0,
+        attention,
+      });
+      const row = (r: number, from: number, to: number): number[] =>
+        positionIds.slice(r * S + from, r * S + to);
+      const split = 12;
+      let state = await runDecoder({
+        embeds: embeds.subarray(0, split * D.hiddenSize),
+        attentionMask: Array<number>(split).fill(1),
+        positionIds: [0, 1, 2].flatMap((r) => row(r, 0, split)),
+        numLogitsToKeep: 1,
+        attention,
+      });
+      for (let k = split; k < S; k++) {
+        state = await runDecoder({
+          embeds: embeds.subarray(k * D.hiddenSize, (k + 1) * D.hiddenSize),
+          attentionMask: Array<number>(k + 1).fill(1),
+          positionIds: [0, 1, 2].flatMap((r) => row(r, k, k + 1)),
+          past: state.present,
+          numLogitsToKeep: 1,
+          attention,
+        });
+        const expected = full.logits.subarray(k * D.vocabSize, (k + 1) * D.vocabSize);
+        expect(maxAbsDiff(state.logits, expected)).toBeLessThan(TOLERANCE);
+      }
+      expect(state.presentDims).toEqual([1, D.numKvHeads, S, D.headDim]);
+    });
+  },
+);
 
 describe('sensitivity: the bugs the model must expose', () => {
   // Observed effects are 0.5 to 7 logit units; numerical noise is below 1e-5.

@@ -33,11 +33,22 @@ function silu(b: GraphBuilder, x: string): string {
   return b.node('Mul', [x, b.node('Sigmoid', [x])]);
 }
 
-/** Qwen2RMSNorm over the last axis: weight * x / sqrt(mean(x^2) + eps). */
-function rmsNorm(b: GraphBuilder, x: string, weight: Weight, eps: number): string {
-  const meanSquare = b.node('ReduceMean', [b.node('Mul', [x, x])], {
-    attributes: { axes: [-1], keepdims: 1 },
-  });
+/**
+ * Qwen2RMSNorm over the last axis: weight * x / sqrt(mean(x^2) + eps). From opset 18 on,
+ * ReduceMean takes its axes as an input instead of an attribute.
+ */
+function rmsNorm(
+  b: GraphBuilder,
+  x: string,
+  weight: Weight,
+  eps: number,
+  opset: number = MODEL_OPTIONS.opsetVersion,
+): string {
+  const square = b.node('Mul', [x, x]);
+  const meanSquare =
+    opset >= 18
+      ? b.node('ReduceMean', [square, b.constInt([-1])], { attributes: { keepdims: 1 } })
+      : b.node('ReduceMean', [square], { attributes: { axes: [-1], keepdims: 1 } });
   const rms = b.node('Sqrt', [b.node('Add', [meanSquare, b.constFloat(eps)])]);
   return b.node('Mul', [b.node('Div', [x, rms]), init(b, weight)]);
 }
@@ -194,6 +205,22 @@ export function mropeFrequencyTable(d: TinyModelDimensions): Float32Array {
   return table;
 }
 
+/** The first default-domain opset with the `Attention` operator. */
+const FUSED_ATTENTION_OPSET = 23;
+
+/** How the decoder graph computes attention; both give the same logits. */
+export type DecoderAttention = 'fused' | 'explicit';
+
+/** Options for `buildDecoder`. */
+export interface DecoderOptions {
+  /**
+   * 'fused' (default): one ONNX `Attention` node per layer (opset 23) with grouped KV heads, an
+   * additive mask and the cache concatenated inside, as real exports run attention.
+   * 'explicit': MatMul, Where, Softmax and MatMul nodes (opset 14).
+   */
+  readonly attention?: DecoderAttention;
+}
+
 /**
  * Decoder with KV cache (the `decoder_model_merged` contract): inputs_embeds, attention_mask,
  * position_ids [3, batch, seq], past_key_values.{i}.key|value, num_logits_to_keep (0 = all)
@@ -201,8 +228,10 @@ export function mropeFrequencyTable(d: TinyModelDimensions): Float32Array {
  * Query i sits at absolute position past + i and attends key j iff j <= past + i and
  * attention_mask[j] == 1.
  */
-export function buildDecoder(weights: TinyModelWeights): Uint8Array {
+export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions = {}): Uint8Array {
   const d = weights.dimensions;
+  const fused = (options.attention ?? 'fused') === 'fused';
+  const opset = fused ? FUSED_ATTENTION_OPSET : MODEL_OPTIONS.opsetVersion;
   const b = new GraphBuilder('tiny_qwen2_5_vl_decoder');
   const groups = d.numHeads / d.numKvHeads;
   const kvDims = [DIM.batch, d.numKvHeads, DIM.pastSequence, d.headDim];
@@ -250,27 +279,42 @@ export function buildDecoder(weights: TinyModelWeights): Uint8Array {
     b.node('Unsqueeze', [keyIndex, b.constInt([0])]),
     b.node('Unsqueeze', [queryIndex, b.constInt([1])]),
   ]);
+  // [batch, 1, seq, total] for the Attention node, [batch, 1, 1, seq, total] for grouped MatMuls.
   const notPadding = b.node('Unsqueeze', [
     b.node('Equal', [attentionMask, b.constInt(1)]),
-    b.constInt([1, 2, 3]),
+    b.constInt(fused ? [1, 2] : [1, 2, 3]),
   ]);
   const allowed = b.node('And', [causal, notPadding], { output: 'attention.allowed' });
   const masked = b.constFloat(MASKED_SCORE);
-  const scale = b.constFloat(1 / Math.sqrt(d.headDim));
+  const additiveMask = fused ? b.node('Where', [allowed, b.constFloat(0), masked]) : '';
 
   const heads = (t: string, count: number): string =>
     b.node('Transpose', [b.node('Reshape', [t, b.constInt([0, 0, count, d.headDim])])], {
       attributes: { perm: [0, 2, 1, 3] },
     });
 
+  type Cache = { readonly key: string; readonly value: string };
   const presents: string[] = [];
-  weights.layers.forEach((layer, i) => {
-    const cache = past[i];
-    if (!cache) throw new Error(`missing cache inputs of layer ${i}`);
-    const h = rmsNorm(b, x, layer.inputLayernorm, d.rmsNormEps);
-    const q = applyRotary(heads(linear(b, h, layer.qProj, layer.qBias), d.numHeads));
-    const k = applyRotary(heads(linear(b, h, layer.kProj, layer.kBias), d.numKvHeads));
-    const v = heads(linear(b, h, layer.vProj, layer.vBias), d.numKvHeads);
+
+  /** One Attention node: cache concatenation, grouped heads, mask and softmax inside. */
+  const fusedAttention = (q: string, k: string, v: string, cache: Cache, i: number): string => {
+    const presentKey = `present.${i}.key`;
+    const presentValue = `present.${i}.value`;
+    presents.push(presentKey, presentValue);
+    const [context] = b.nodeOutputs('Attention', [q, k, v, additiveMask, cache.key, cache.value], 3, {
+      attributes: {
+        q_num_heads: d.numHeads,
+        kv_num_heads: d.numKvHeads,
+        scale: { float: 1 / Math.sqrt(d.headDim) },
+        is_causal: 0,
+      },
+      moreOutputs: [presentKey, presentValue],
+    });
+    return context as string;
+  };
+
+  /** The same attention from MatMul, Where and Softmax nodes; context [batch, heads, seq, head_dim]. */
+  const explicitAttention = (q: string, k: string, v: string, cache: Cache, i: number): string => {
     const keys = b.node('Concat', [cache.key, k], { attributes: { axis: 2 }, output: `present.${i}.key` });
     const values = b.node('Concat', [cache.value, v], {
       attributes: { axis: 2 },
@@ -284,28 +328,37 @@ export function buildDecoder(weights: TinyModelWeights): Uint8Array {
     const values5 = b.node('Unsqueeze', [values, b.constInt([2])]);
     const scores = b.node('Mul', [
       b.node('MatMul', [grouped, b.node('Transpose', [keys5], { attributes: { perm: [0, 1, 2, 4, 3] } })]),
-      scale,
+      b.constFloat(1 / Math.sqrt(d.headDim)),
     ]);
     const probabilities = b.node('Softmax', [b.node('Where', [allowed, scores, masked])], {
       attributes: { axis: -1 },
     });
-    const context = b.node('Reshape', [
+    return b.node('Reshape', [
       b.node('MatMul', [probabilities, values5]),
       b.constInt([0, d.numHeads, -1, d.headDim]),
     ]);
+  };
+
+  weights.layers.forEach((layer, i) => {
+    const cache = past[i];
+    if (!cache) throw new Error(`missing cache inputs of layer ${i}`);
+    const h = rmsNorm(b, x, layer.inputLayernorm, d.rmsNormEps, opset);
+    const q = applyRotary(heads(linear(b, h, layer.qProj, layer.qBias), d.numHeads));
+    const k = applyRotary(heads(linear(b, h, layer.kProj, layer.kBias), d.numKvHeads));
+    const v = heads(linear(b, h, layer.vProj, layer.vBias), d.numKvHeads);
+    const context = fused ? fusedAttention(q, k, v, cache, i) : explicitAttention(q, k, v, cache, i);
     const merged = b.node('Reshape', [
       b.node('Transpose', [context], { attributes: { perm: [0, 2, 1, 3] } }),
       b.constInt([0, 0, d.numHeads * d.headDim]),
     ]);
     x = b.node('Add', [x, linear(b, merged, layer.oProj)]);
 
-    const m = rmsNorm(b, x, layer.postAttentionLayernorm, d.rmsNormEps);
+    const m = rmsNorm(b, x, layer.postAttentionLayernorm, d.rmsNormEps, opset);
     const gated = b.node('Mul', [silu(b, linear(b, m, layer.gateProj)), linear(b, m, layer.upProj)]);
     x = b.node('Add', [x, linear(b, gated, layer.downProj)], { output: `hidden_states.${i + 1}` });
   });
-
   // Keep the last num_logits_to_keep positions (all of them for 0), then the untied lm_head.
-  const normed = rmsNorm(b, x, weights.norm, d.rmsNormEps);
+  const normed = rmsNorm(b, x, weights.norm, d.rmsNormEps, opset);
   const zero = b.constInt(0);
   const start = b.node('Where', [
     b.node('Equal', [numLogitsToKeep, zero]),
@@ -331,6 +384,8 @@ export function buildDecoder(weights: TinyModelWeights): Uint8Array {
   for (const present of presents) b.output(present, 'float32', presentDims);
   return b.toModel({
     ...MODEL_OPTIONS,
-    docString: 'tiny deterministic Qwen2.5-VL-layout decoder with KV cache',
+    // ONNX 1.18 brought opset 23 with IR version 11.
+    ...(fused ? { irVersion: 11, opsetVersion: FUSED_ATTENTION_OPSET } : {}),
+    docString: `tiny deterministic Qwen2.5-VL-layout decoder with KV cache, ${fused ? 'fused' : 'explicit'} attention`,
   });
 }

@@ -112,7 +112,7 @@ describe('writeTinyModel', () => {
     ['vision_config.patch_size', 14],
     ['vision_config.temporal_patch_size', 2],
     ['vision_config.out_hidden_size', 16],
-    ['actial_tiny_model', { seed: 1, version: 1 }],
+    ['actial_tiny_model', { seed: 1, version: 2, attention: 'fused' }],
   ])('config.json %s', async (path, expected) => {
     const config = await readJson(seed1, 'config.json');
     const value = path
