@@ -42,6 +42,24 @@ describe('GraphBuilder', () => {
     await session.release();
   });
 
+  it('names every output of a multi-output node with output and moreOutputs', async () => {
+    const b = new GraphBuilder('split_named');
+    const x = b.input('x', 'float32', [5]);
+    const outputs = b.nodeOutputs('Split', [x, b.constInt([1, 2, 2])], 3, {
+      attributes: { axis: 0 },
+      output: 'part.0',
+      moreOutputs: ['part.1'],
+    });
+    expect(outputs).toEqual(['part.0', 'part.1', 'part.0:2']);
+    for (const [i, name] of outputs.entries()) b.output(name, 'float32', [i === 0 ? 1 : 2]);
+    expect(() => b.node('Identity', [x], { output: 'part.1' })).toThrow(GraphBuilderError);
+    const session = await ort.InferenceSession.create(b.toModel({ opsetVersion: 14 }));
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4, 5]), [5]) });
+    expect(Array.from(out['part.1']?.data as Float32Array)).toEqual([2, 3]);
+    expect(Array.from(out['part.0:2']?.data as Float32Array)).toEqual([4, 5]);
+    await session.release();
+  });
+
   it('round-trips initializers through the serialised model', () => {
     const b = new GraphBuilder('weights');
     const x = b.input('x', 'float32', [3]);

@@ -213,6 +213,12 @@ describe('graph interfaces in onnxruntime-node', () => {
     },
   );
 
+  it('refuses an unknown attention form, naming it', () => {
+    expect(() => buildDecoder(weights, { attention: 'flash' as DecoderAttention })).toThrow(
+      `attention must be 'fused' or 'explicit', got "flash"`,
+    );
+  });
+
   it('declares the cache dims transformers.js resolves (batch_size -> batch, other symbols -> 0)', () => {
     const meta = decoder.inputMetadata.find((m) => m.name === 'past_key_values.1.value');
     expect(meta).toMatchObject({

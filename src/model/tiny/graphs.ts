@@ -230,7 +230,11 @@ export interface DecoderOptions {
  */
 export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions = {}): Uint8Array {
   const d = weights.dimensions;
-  const fused = (options.attention ?? 'fused') === 'fused';
+  const attention: string = options.attention ?? 'fused';
+  if (attention !== 'fused' && attention !== 'explicit') {
+    throw new RangeError(`attention must be 'fused' or 'explicit', got ${JSON.stringify(attention)}`);
+  }
+  const fused = attention === 'fused';
   const opset = fused ? FUSED_ATTENTION_OPSET : MODEL_OPTIONS.opsetVersion;
   const b = new GraphBuilder('tiny_qwen2_5_vl_decoder');
   const groups = d.numHeads / d.numKvHeads;
