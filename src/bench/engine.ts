@@ -65,8 +65,9 @@ export const engineSuite: BenchSuite = {
 
       const question = { images, system: ACTIAL_SYSTEM_PROMPT, question: VIEWPOINT_QUESTIONS[0] as string };
       // Scoring as the node scores: probabilities only (logProbs false), as in the viewpoint figures below.
-      const score = () =>
-        engine.scoreChoices({ ...question, choices: CHOICES, answerPrefix: '<answer>', logProbs: false });
+      const scoreWith = (scorer: Engine) => () =>
+        scorer.scoreChoices({ ...question, choices: CHOICES, answerPrefix: '<answer>', logProbs: false });
+      const score = scoreWith(engine);
       const generate = () => engine.generate({ ...question, maxNewTokens: NEW_TOKENS });
       const [scoreMs = NaN, generateMs = NaN] = await interleaved([score, generate], rounds);
 
@@ -102,20 +103,10 @@ export const engineSuite: BenchSuite = {
       // The same scoring on the same weights with the decoder's attention as MatMul/Where/Softmax nodes.
       await writeTinyModel({ outDir: explicitDir, seed: 1, attention: 'explicit' });
       const explicitEngine = await Engine.create({ modelDir: explicitDir, log: () => {} });
-      const [fusedMs = NaN, explicitMs = NaN] = await (async () => {
-        try {
-          const explicitScore = () =>
-            explicitEngine.scoreChoices({
-              ...question,
-              choices: CHOICES,
-              answerPrefix: '<answer>',
-              logProbs: false,
-            });
-          return await interleaved([score, explicitScore], rounds);
-        } finally {
-          await explicitEngine.dispose();
-        }
-      })();
+      const [fusedMs = NaN, explicitMs = NaN] = await interleaved(
+        [score, scoreWith(explicitEngine)],
+        rounds,
+      ).finally(() => explicitEngine.dispose());
 
       const figure = (
         name: string,

@@ -271,7 +271,7 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
     return b.node('Add', [b.node('Mul', [t, cos]), b.node('Mul', [rotated, sin])]);
   };
 
-  // allowed [batch, 1, 1, seq, total]: causal from absolute query positions, and not padding.
+  // allowed: causal from absolute query positions, and not padding.
   const sequenceLength = dimOf(b, x, 1);
   const firstPastKey = past[0]?.key;
   if (!firstPastKey) throw new RangeError(`numLayers must be at least 1, got ${d.numLayers}`);
@@ -290,7 +290,6 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
   ]);
   const allowed = b.node('And', [causal, notPadding], { output: 'attention.allowed' });
   const masked = b.constFloat(MASKED_SCORE);
-  const additiveMask = fused ? b.node('Where', [allowed, b.constFloat(0), masked]) : '';
 
   const heads = (t: string, count: number): string =>
     b.node('Transpose', [b.node('Reshape', [t, b.constInt([0, 0, count, d.headDim])])], {
@@ -298,33 +297,32 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
     });
 
   type Cache = { readonly key: string; readonly value: string };
-  const presents: string[] = [];
+  /** Attention of layer i: context [batch, heads, seq, head_dim]; writes present.{i}.key|value. */
+  type Attend = (q: string, k: string, v: string, cache: Cache, i: number) => string;
 
-  /** One Attention node: cache concatenation, grouped heads, mask and softmax inside. */
-  const fusedAttention = (q: string, k: string, v: string, cache: Cache, i: number): string => {
-    const presentKey = `present.${i}.key`;
-    const presentValue = `present.${i}.value`;
-    presents.push(presentKey, presentValue);
-    const [context] = b.nodeOutputs('Attention', [q, k, v, additiveMask, cache.key, cache.value], 3, {
-      attributes: {
-        q_num_heads: d.numHeads,
-        kv_num_heads: d.numKvHeads,
-        scale: { float: 1 / Math.sqrt(d.headDim) },
-        is_causal: 0,
-      },
-      moreOutputs: [presentKey, presentValue],
-    });
-    return context as string;
-  };
+  /** One Attention node per layer: cache concatenation, grouped heads, mask and softmax inside. */
+  const fusedAttention =
+    (additiveMask: string): Attend =>
+    (q, k, v, cache, i) => {
+      const [context] = b.nodeOutputs('Attention', [q, k, v, additiveMask, cache.key, cache.value], 3, {
+        attributes: {
+          q_num_heads: d.numHeads,
+          kv_num_heads: d.numKvHeads,
+          scale: { float: 1 / Math.sqrt(d.headDim) },
+          is_causal: 0,
+        },
+        moreOutputs: [`present.${i}.key`, `present.${i}.value`],
+      });
+      return context as string;
+    };
 
-  /** The same attention from MatMul, Where and Softmax nodes; context [batch, heads, seq, head_dim]. */
-  const explicitAttention = (q: string, k: string, v: string, cache: Cache, i: number): string => {
+  /** The same attention from Concat, MatMul, Where and Softmax nodes. */
+  const explicitAttention: Attend = (q, k, v, cache, i) => {
     const keys = b.node('Concat', [cache.key, k], { attributes: { axis: 2 }, output: `present.${i}.key` });
     const values = b.node('Concat', [cache.value, v], {
       attributes: { axis: 2 },
       output: `present.${i}.value`,
     });
-    presents.push(keys, values);
 
     // Grouped-query attention without copying K/V: query head g * groups + r reads KV head g.
     const grouped = b.node('Reshape', [q, b.constInt([0, d.numKvHeads, groups, -1, d.headDim])]);
@@ -343,6 +341,12 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
     ]);
   };
 
+  const attend = fused
+    ? fusedAttention(
+        b.node('Where', [allowed, b.constFloat(0), masked], { output: 'attention.additive_mask' }),
+      )
+    : explicitAttention;
+
   weights.layers.forEach((layer, i) => {
     const cache = past[i];
     if (!cache) throw new Error(`missing cache inputs of layer ${i}`);
@@ -350,7 +354,7 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
     const q = applyRotary(heads(linear(b, h, layer.qProj, layer.qBias), d.numHeads));
     const k = applyRotary(heads(linear(b, h, layer.kProj, layer.kBias), d.numKvHeads));
     const v = heads(linear(b, h, layer.vProj, layer.vBias), d.numKvHeads);
-    const context = fused ? fusedAttention(q, k, v, cache, i) : explicitAttention(q, k, v, cache, i);
+    const context = attend(q, k, v, cache, i);
     const merged = b.node('Reshape', [
       b.node('Transpose', [context], { attributes: { perm: [0, 2, 1, 3] } }),
       b.constInt([0, 0, d.numHeads * d.headDim]),
@@ -385,7 +389,10 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
     b.node('MatMul', [kept, init(b, weights.lmHead)], { output: 'logits' });
   }
   b.output('logits', 'float32', [DIM.batch, DIM.logits, d.vocabSize]);
-  for (const present of presents) b.output(present, 'float32', presentDims);
+  for (let i = 0; i < d.numLayers; i++) {
+    b.output(`present.${i}.key`, 'float32', presentDims);
+    b.output(`present.${i}.value`, 'float32', presentDims);
+  }
   return b.toModel({
     ...MODEL_OPTIONS,
     // ONNX 1.18 brought opset 23 with IR version 11.
