@@ -15,7 +15,9 @@ import {
 import { LogitsOps } from './logits-ops.js';
 import {
   ModelRunner,
+  type ForwardInput,
   type ForwardOutput,
+  type LogitsOutput,
   type ImageFeatures,
   type KvCache,
   type ModelRunnerOptions,
@@ -283,6 +285,8 @@ export class Engine {
   readonly contextLimit: number;
   readonly maxNewTokens: number;
   readonly #runner: ModelRunner;
+  readonly #forward: (input: ForwardInput) => Promise<ForwardOutput>;
+  readonly #forwardLogits: (input: ForwardInput) => Promise<LogitsOutput>;
   readonly #logitsOps: LogitsOps;
   readonly #template: ChatTemplate;
   readonly #layout: ImageTokenLayout;
@@ -303,6 +307,8 @@ export class Engine {
     this.folder = folder;
     this.tokenizer = tokenizer;
     this.#runner = runner;
+    this.#forward = (input) => runner.forward(input);
+    this.#forwardLogits = (input) => runner.forwardLogits(input);
     this.#logitsOps = logitsOps;
     this.#template = template;
     this.#layout = {
@@ -561,18 +567,23 @@ export class Engine {
     return sequences;
   }
 
-  /** Runs tokens [start, end) of `sequence` after `cache`, keeping the logits of the last `logitsToKeep`. */
-  async #run(
+  /**
+   * Runs tokens [start, end) of `sequence` after `cache` through `pass` (the runner's `forward`, or
+   * its `forwardLogits` for a pass nothing continues from), keeping the logits of the last
+   * `logitsToKeep`.
+   */
+  async #run<Output>(
+    pass: (input: ForwardInput) => Promise<Output>,
     state: RequestState,
     sequence: Sequence,
     start: number,
     end: number,
     cache: KvCache,
     logitsToKeep: number,
-  ): Promise<ForwardOutput> {
+  ): Promise<Output> {
     state.signal?.throwIfAborted();
     return state.watch.time('prefillMs', () =>
-      this.#runner.forward({
+      pass({
         ids: sequence.ids,
         positionIds: slicePositions(sequence.positionIds, start, end),
         images: state.images.features,
@@ -592,7 +603,15 @@ export class Engine {
     end: number,
     from: Prefilled | null,
   ): Promise<Prefilled> {
-    const output = await this.#run(state, sequence, start, end, from?.cache ?? this.#runner.emptyCache(), 1);
+    const output = await this.#run(
+      this.#forward,
+      state,
+      sequence,
+      start,
+      end,
+      from?.cache ?? this.#runner.emptyCache(),
+      1,
+    );
     return { cache: output.cache, lastLogits: output.logits };
   }
 
@@ -624,20 +643,47 @@ export class Engine {
       }
     }
     let tokensRun = shared - start;
+    // Only choices of several tokens continue past the shared part; otherwise its cache is not fetched.
+    const continued = tokenIds.some((ids) => ids.length > 1);
+    const first = sequences[0] as Sequence;
     const base =
-      shared > start || from === null
-        ? await this.#prefill(state, sequences[0] as Sequence, start, shared, from)
-        : from;
+      shared === start && from !== null
+        ? from
+        : continued
+          ? await this.#prefill(state, first, start, shared, from)
+          : null;
+    const lastLogits =
+      base?.lastLogits ??
+      (
+        await this.#run(
+          this.#forwardLogits,
+          state,
+          first,
+          start,
+          shared,
+          from?.cache ?? this.#runner.emptyCache(),
+          1,
+        )
+      ).logits;
     // The log-sum-exp of the row after the prompt is common to every choice: the softmax cancels it.
     const wantLogProbs = options.logProbs ?? true;
-    const [lse = NaN] = wantLogProbs ? await this.#logitsOps.logSumExp(base.lastLogits, 1) : [0];
+    const [lse = NaN] = wantLogProbs ? await this.#logitsOps.logSumExp(lastLogits, 1) : [0];
     const logProbs: number[] = [];
     for (const [i, sequence] of sequences.entries()) {
       const ids = tokenIds[i] as number[];
-      let logProb = (base.lastLogits[ids[0] as number] as number) - lse;
+      let logProb = (lastLogits[ids[0] as number] as number) - lse;
       if (ids.length > 1) {
+        if (!base) throw new Error(`choice ${i} continues a pass whose KV cache was not fetched`);
         const rows = ids.length - 1;
-        const output = await this.#run(state, sequence, shared, shared + rows, base.cache, rows);
+        const output = await this.#run(
+          this.#forwardLogits,
+          state,
+          sequence,
+          shared,
+          shared + rows,
+          base.cache,
+          rows,
+        );
         tokensRun += rows;
         const vocab = output.logits.length / output.rows;
         const rowLse = await this.#logitsOps.logSumExp(output.logits, rows);
@@ -694,19 +740,23 @@ export class Engine {
       ids.push(token);
       // A text token at index i sits at position i + ropeDelta on all three M-RoPE rows.
       const position = new BigInt64Array(3).fill(BigInt(ids.length - 1 + prompt.ropeDelta));
-      const output = await state.watch.time('decodeMs', () =>
-        this.#runner.forward({
-          ids,
-          positionIds: position,
-          images: [],
-          start: ids.length - 1,
-          end: ids.length,
-          cache,
-          logitsToKeep: 1,
-        }),
-      );
-      cache = output.cache;
-      current = output.logits;
+      const input = {
+        ids,
+        positionIds: position,
+        images: [],
+        start: ids.length - 1,
+        end: ids.length,
+        cache,
+        logitsToKeep: 1,
+      };
+      // The pass that predicts the last token allowed leaves a cache nobody continues: not fetched.
+      const last = tokenIds.length + 1 >= limit;
+      current = await state.watch.time('decodeMs', async () => {
+        if (last) return (await this.#runner.forwardLogits(input)).logits;
+        const output = await this.#runner.forward(input);
+        cache = output.cache;
+        return output.logits;
+      });
     }
     return {
       text: this.tokenizer.decode(tokenIds),

@@ -102,6 +102,40 @@ describe('ModelRunner', () => {
     }
   });
 
+  it('fetches only the logits for a pass nothing continues from, the same logits as a full pass', async () => {
+    const layout = { imageTokenId: 151655, spatialMergeSize: 2 };
+    const prompt = [151644, 872, 198, 151652, 151655, 151653, 9064, 374, 151645, 198, 151644, 77091, 198];
+    const ids = expandImagePlaceholders(prompt, [image.gridThw], layout);
+    const { positionIds } = mropePositions(ids, [image.gridThw], layout);
+    const images = [await runner.encodeImage(image)];
+    const split = ids.length - 3;
+    const head = await runner.forward({
+      ids,
+      positionIds: slicePositions(positionIds, 0, split),
+      images,
+      start: 0,
+      end: split,
+      cache: runner.emptyCache(),
+      logitsToKeep: 1,
+    });
+    const tail = {
+      ids,
+      positionIds: slicePositions(positionIds, split, ids.length),
+      images,
+      start: split,
+      end: ids.length,
+      cache: head.cache,
+    };
+    for (const logitsToKeep of [1, 3]) {
+      const full = await runner.forward({ ...tail, logitsToKeep });
+      const logitsOnly = await runner.forwardLogits({ ...tail, logitsToKeep });
+      expect(logitsOnly).not.toHaveProperty('cache');
+      expect(logitsOnly.rows).toBe(logitsToKeep);
+      expect(logitsOnly.logits).toEqual(full.logits);
+      expect(full.cache.tensors.length).toBeGreaterThan(0);
+    }
+  });
+
   it('refuses a cache that does not match the segment start', async () => {
     await expect(
       runner.forward({

@@ -61,9 +61,13 @@ export interface ForwardInput {
 }
 
 /** Logits of the last `rows` positions of the segment ([rows, vocab], float32) and the extended cache. */
-export interface ForwardOutput {
+/** The logits of one decoder pass: `rows` rows of the vocabulary, the last positions of the segment. */
+export interface LogitsOutput {
   readonly logits: Float32Array;
   readonly rows: number;
+}
+
+export interface ForwardOutput extends LogitsOutput {
   readonly cache: KvCache;
 }
 
@@ -324,6 +328,26 @@ export class ModelRunner {
 
   /** One decoder pass; see {@link ForwardInput}. */
   async forward(input: ForwardInput): Promise<ForwardOutput> {
+    const { outputs, logits } = await this.#pass(input, null);
+    return {
+      ...logits,
+      cache: { length: input.end, tensors: this.#presentOutputs.map((name) => outputs[name] as ort.Tensor) },
+    };
+  }
+
+  /**
+   * One decoder pass that fetches only the logits, for a pass whose KV cache nobody continues (the
+   * last pass of option scoring): the `present.*` outputs are not copied out of onnxruntime, which
+   * on CUDA saves moving the whole cache to host memory.
+   */
+  async forwardLogits(input: ForwardInput): Promise<LogitsOutput> {
+    return (await this.#pass(input, ['logits'])).logits;
+  }
+
+  async #pass(
+    input: ForwardInput,
+    fetches: readonly string[] | null,
+  ): Promise<{ outputs: ort.InferenceSession.ReturnType; logits: LogitsOutput }> {
     const { start, end, cache } = input;
     if (cache.length !== start) {
       throw new RangeError(`forward from ${start} needs a cache of ${start} tokens, got ${cache.length}`);
@@ -349,17 +373,15 @@ export class ModelRunner {
     }
     if (this.#hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', [start > 0], [1]);
 
-    const outputs = await this.#sessions.decoder.run(feeds);
+    const outputs = await (fetches
+      ? this.#sessions.decoder.run(feeds, [...fetches])
+      : this.#sessions.decoder.run(feeds));
     const logitsTensor = outputs.logits as ort.Tensor;
     const rowsOut = logitsTensor.dims[1] ?? 0;
     const vocab = logitsTensor.dims[2] ?? this.vocabSize;
     let logits = tensorFloat32(logitsTensor);
     if (rowsOut > keep) logits = logits.subarray((rowsOut - keep) * vocab);
-    return {
-      logits,
-      rows: Math.min(rowsOut, keep),
-      cache: { length: total, tensors: this.#presentOutputs.map((name) => outputs[name] as ort.Tensor) },
-    };
+    return { outputs, logits: { logits, rows: Math.min(rowsOut, keep) } };
   }
 
   /** Releases the onnxruntime sessions. */
