@@ -3,8 +3,8 @@
 ros2 launch actial_ros actial.launch.py \
     params_file:=/path/params.yaml model:=/models/actial-7b-onnx device:=cuda namespace:=robot1
 
-Parameters come from params_file, then from the launch arguments that are set: `model` and
-`device` override model.path and model.device only when given, so the params file stays
+Parameters come from params_file, then from the launch arguments that are set: `model`, `device`
+and `dtype` override model.path, model.device and model.dtype only when given, so the params file stays
 authoritative otherwise. auto_activate:=false leaves the node unconfigured for a lifecycle manager
 (`ros2 lifecycle set /actial configure`, then `activate`).
 
@@ -36,6 +36,9 @@ def launch_node(context):
     device = LaunchConfiguration('device').perform(context).strip()
     if device:
         overrides['model.device'] = device
+    dtype = LaunchConfiguration('dtype').perform(context).strip()
+    if dtype:
+        overrides['model.dtype'] = dtype
     return [
         Node(
             package='actial_ros',
@@ -66,5 +69,8 @@ def generate_launch_description():
                               description='ONNX model folder (model.path); empty: from params_file'),
         DeclareLaunchArgument('device', default_value='',
                               description='cpu or cuda (model.device); empty: from params_file'),
+        DeclareLaunchArgument('dtype', default_value='',
+                              description='which ONNX files (model.dtype: auto, fp32, fp16, q4f16, ...); '
+                                          'empty: from params_file'),
         OpaqueFunction(function=launch_node),
     ])

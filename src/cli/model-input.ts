@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { modelSchema } from '../config/schema.js';
+import { MODEL_DTYPES, modelSchema } from '../config/schema.js';
 import { decodeImageBytes } from '../image/compressed.js';
 import { ImageDecodeError } from '../image/errors.js';
 import { preprocess } from '../image/preprocess.js';
 import { bundledModelDir } from '../model/bundled.js';
 import { Engine, type EngineImage } from '../model/engine.js';
 import { ModelError } from '../model/errors.js';
-import type { ModelDtype } from '../model/folder.js';
+import type { GraphName, ModelDtype } from '../model/folder.js';
 import { CliError, log } from './output.js';
 
 /** The options {@link addModelOptions} adds, as commander gives them. */
@@ -17,7 +17,10 @@ export interface ModelCliOptions {
   model?: string;
   device: 'cpu' | 'cuda';
   deviceId: string;
-  dtype: ModelDtype;
+  dtype: ModelDtype | 'auto';
+  visionDtype?: ModelDtype;
+  embedDtype?: ModelDtype;
+  decoderDtype?: ModelDtype;
   maxPixels: string;
   minPixels: string;
 }
@@ -39,17 +42,23 @@ export function numberOption(flag: string, value: string, { integer = false, min
   return parsed;
 }
 
-/** Adds --model, --device, --device-id, --dtype, --max-pixels and --min-pixels. */
+/** Adds --model, --device, --device-id, --dtype (and one per graph), --max-pixels and --min-pixels. */
 export function addModelOptions(command: Command): Command {
   return command
     .option('--model <dir>', 'ONNX model folder (transformers.js layout); default: the bundled model')
     .addOption(new Option('--device <device>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
     .option('--device-id <n>', 'CUDA device', '0')
     .addOption(
-      new Option('--dtype <dtype>', 'which ONNX files')
-        .choices(['fp32', 'fp16', 'q4', 'q4f16', 'q8'])
-        .default('fp32'),
+      new Option(
+        '--dtype <dtype>',
+        "which ONNX files; auto: config.json's transformers.js_config.dtype, else fp32",
+      )
+        .choices(['auto', ...MODEL_DTYPES])
+        .default('auto'),
     )
+    .addOption(new Option('--vision-dtype <dtype>', 'the vision encoder file alone').choices(MODEL_DTYPES))
+    .addOption(new Option('--embed-dtype <dtype>', 'the token embedding file alone').choices(MODEL_DTYPES))
+    .addOption(new Option('--decoder-dtype <dtype>', 'the decoder file alone').choices(MODEL_DTYPES))
     .option('--max-pixels <n>', 'largest model input per image, pixels', String(modelDefaults.max_pixels))
     .option('--min-pixels <n>', 'smallest model input per image, pixels', String(modelDefaults.min_pixels));
 }
@@ -94,12 +103,36 @@ export async function loadImage(
   }
 }
 
+function graphDtypesOf(opts: ModelCliOptions): Partial<Record<GraphName, ModelDtype>> {
+  return {
+    ...(opts.visionDtype ? { visionEncoder: opts.visionDtype } : {}),
+    ...(opts.embedDtype ? { embedTokens: opts.embedDtype } : {}),
+    ...(opts.decoderDtype ? { decoder: opts.decoderDtype } : {}),
+  };
+}
+
+/**
+ * Reads several image files at once (see {@link loadImage}); when some are bad, fails naming the
+ * first bad one in the order given, whichever finished first.
+ */
+export async function loadImages(
+  paths: readonly string[],
+  limits: { maxPixels: number; minPixels: number },
+): Promise<EngineImage[]> {
+  const settled = await Promise.allSettled(paths.map((path) => loadImage(path, limits)));
+  return settled.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
+}
+
 /** Opens the engine the options name; model errors become exit code 2. */
 export async function openEngine(opts: ModelCliOptions): Promise<Engine> {
   const deviceId = numberOption('--device-id', opts.deviceId, { integer: true, min: 0 });
   return Engine.create({
     modelDir: modelDirOf(opts),
     dtype: opts.dtype,
+    graphDtypes: graphDtypesOf(opts),
     device: opts.device,
     deviceId,
     log,

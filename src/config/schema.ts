@@ -69,12 +69,30 @@ export const queueSchema = z
   })
   .strict();
 
+/**
+ * Weight formats of the ONNX graphs, named as transformers.js names them; each is a file-name suffix
+ * (`DTYPE_SUFFIX` in src/model/folder.ts).
+ */
+export const MODEL_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
+
+const graphDtype = z.enum(['', ...MODEL_DTYPES]).default('');
+
 export const modelSchema = z
   .object({
     /** ONNX model folder (transformers.js layout); empty = the bundled model. */
     path: z.string().default(''),
-    /** ONNX file suffix: fp32 -> '', fp16 -> '_fp16', q4 -> '_q4', q4f16 -> '_q4f16', q8 -> '_quantized'. */
-    dtype: z.enum(['fp32', 'fp16', 'q4', 'q4f16', 'q8']).default('fp32'),
+    /**
+     * Which ONNX files: a dtype (file suffix: fp32 '', fp16 '_fp16', q8 '_quantized', int8 '_int8',
+     * uint8 '_uint8', q4 '_q4', bnb4 '_bnb4', q4f16 '_q4f16') or `auto`: the folder's config.json
+     * `transformers.js_config.dtype`, else fp32.
+     */
+    dtype: z.enum(['auto', ...MODEL_DTYPES]).default('auto'),
+    /** dtype of the vision encoder file alone; empty = `dtype`. */
+    vision_dtype: graphDtype,
+    /** dtype of the token embedding file alone; empty = `dtype`. */
+    embed_dtype: graphDtype,
+    /** dtype of the decoder file alone; empty = `dtype`. */
+    decoder_dtype: graphDtype,
     /** Execution provider; `cuda` falls back to `cpu` with a warning when unavailable. */
     device: z.enum(['cpu', 'cuda']).default('cpu'),
     device_id: z.number().int().min(0).default(0),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_DTYPES } from '../config/schema.js';
 import {
   Engine,
   type GeneratedPiece,
@@ -13,7 +14,15 @@ import type { RequestContext } from './worker/index.js';
 export const engineInitSchema = z
   .object({
     modelDir: z.string().min(1),
-    dtype: z.enum(['fp32', 'fp16', 'q4', 'q4f16', 'q8']).optional(),
+    dtype: z.enum(['auto', ...MODEL_DTYPES]).optional(),
+    graphDtypes: z
+      .object({
+        visionEncoder: z.enum(MODEL_DTYPES).optional(),
+        embedTokens: z.enum(MODEL_DTYPES).optional(),
+        decoder: z.enum(MODEL_DTYPES).optional(),
+      })
+      .strict()
+      .optional(),
     device: z.enum(['cpu', 'cuda']).optional(),
     deviceId: z.number().int().min(0).optional(),
     intraOpThreads: z.number().int().min(0).optional(),

@@ -3,7 +3,8 @@ import { preprocess } from '../image/preprocess.js';
 import { syntheticImage } from '../image/reference.js';
 import type { ModelImage, RgbImage } from '../image/types.js';
 import { modelSchema } from '../config/schema.js';
-import { Engine, engineOptionsFromConfig, type EngineImage } from './engine.js';
+import { engineOptionsFromConfig } from './engine-options.js';
+import { Engine, type EngineImage } from './engine.js';
 import { ChoiceError, ContextLengthError, RequestError, TokenizerError } from './errors.js';
 import { expandImagePlaceholders, mropePositions } from './image-tokens.js';
 import { logSumExp, softmax } from './sampling.js';
@@ -414,12 +415,23 @@ describe('engineOptionsFromConfig', () => {
     const config = modelSchema.parse({ path: '/m', device: 'cuda', device_id: 1, vision_cache_mib: 8 });
     expect(engineOptionsFromConfig(config)).toEqual({
       modelDir: '/m',
-      dtype: 'fp32',
+      dtype: 'auto',
+      graphDtypes: {},
       device: 'cuda',
       deviceId: 1,
       maxContextTokens: 0,
       visionCacheMib: 8,
       maxNewTokens: 256,
+    });
+    const mixed = modelSchema.parse({
+      path: '/m',
+      dtype: 'fp16',
+      vision_dtype: 'fp32',
+      decoder_dtype: 'q4f16',
+    });
+    expect(engineOptionsFromConfig(mixed)).toMatchObject({
+      dtype: 'fp16',
+      graphDtypes: { visionEncoder: 'fp32', decoder: 'q4f16' },
     });
     expect(() => engineOptionsFromConfig(modelSchema.parse({}))).toThrow(/model\.path is empty/);
   });

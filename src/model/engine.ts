@@ -1,9 +1,10 @@
-import type { ModelConfig } from '../config/schema.js';
+import { relative } from 'node:path';
 import type { ModelImage } from '../image/types.js';
 import { ByteLruCache } from './byte-lru.js';
 import { ChatTemplate } from './chat-template.js';
 import { ChoiceError, ContextLengthError, RequestError, TokenizerError } from './errors.js';
-import { loadModelFolder, type ModelDtype, type ModelFolder } from './folder.js';
+import type { EngineOptions } from './engine-options.js';
+import { loadModelFolder, type GraphName, type ModelFolder } from './folder.js';
 import {
   expandImagePlaceholders,
   imageTokenCount,
@@ -20,40 +21,15 @@ import {
   type LogitsOutput,
   type ImageFeatures,
   type KvCache,
-  type ModelRunnerOptions,
 } from './runner.js';
 import { softmax, TokenSampler, type SamplingOptions } from './sampling.js';
 import { TextTokenizer } from './tokenizer.js';
 
-/** Options of {@link Engine.create}. */
-export interface EngineOptions extends ModelRunnerOptions {
-  /** Model folder in the transformers.js v4 layout. */
-  readonly modelDir: string;
-  /** Which ONNX files to load (default fp32). */
-  readonly dtype?: ModelDtype;
-  /** Largest prompt + answer in tokens; 0 or absent: config.json `max_position_embeddings`. */
-  readonly maxContextTokens?: number;
-  /** Budget of the vision-feature cache in MiB (default 256; 0 disables it). */
-  readonly visionCacheMib?: number;
-  /** Generation length when a request does not say (default 256). */
-  readonly maxNewTokens?: number;
-}
-
-/**
- * Engine options from the node's `model` parameters (`max_pixels`/`min_pixels` go to image
- * preprocessing and `timeout_s` to the worker host, not here). `path` must be set.
- */
-export function engineOptionsFromConfig(config: ModelConfig): EngineOptions {
-  if (!config.path) throw new RequestError('model.path is empty: give the ONNX model folder');
-  return {
-    modelDir: config.path,
-    dtype: config.dtype,
-    device: config.device,
-    deviceId: config.device_id,
-    maxContextTokens: config.max_context_tokens,
-    visionCacheMib: config.vision_cache_mib,
-    maxNewTokens: config.max_new_tokens,
-  };
+/** Each graph's file and dtype, e.g. `onnx/decoder_model_merged_q4f16.onnx (q4f16)`. */
+function describeGraphs(folder: ModelFolder): string {
+  return (Object.keys(folder.graphs) as GraphName[])
+    .map((graph) => `${relative(folder.dir, folder.graphs[graph])} (${folder.dtypes[graph]})`)
+    .join(', ');
 }
 
 /** An image for the model, and optionally who it is so that its features can be cached. */
@@ -328,7 +304,11 @@ export class Engine {
    * and opens the ONNX sessions (see {@link ModelRunner.create} for the execution provider).
    */
   static async create(options: EngineOptions): Promise<Engine> {
-    const folder = await loadModelFolder(options.modelDir, { dtype: options.dtype });
+    const folder = await loadModelFolder(options.modelDir, {
+      dtype: options.dtype,
+      graphDtypes: options.graphDtypes,
+      device: options.device,
+    });
     const tokenizer = TextTokenizer.fromJson(folder.tokenizerJson, folder.tokenizerConfig);
     const imageToken = '<|image_pad|>';
     if (tokenizer.tokenId(imageToken) !== folder.tokenIds.imageTokenId) {
@@ -337,8 +317,10 @@ export class Engine {
       );
     }
     const template = new ChatTemplate(folder.chatTemplate, tokenizer.specialTokens, folder.dir);
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    log(`model ${folder.dir}: ${describeGraphs(folder)}`);
     const logitsOps = await LogitsOps.create();
-    const runner = await ModelRunner.create(folder, options).catch(async (error: unknown) => {
+    const runner = await ModelRunner.create(folder, { ...options, log }).catch(async (error: unknown) => {
       await logitsOps.dispose();
       throw error;
     });

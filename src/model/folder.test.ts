@@ -1,7 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tinyModelDir } from '../../test/helpers/tiny-model.js';
 import { ModelFolderError } from './errors.js';
-import { DTYPE_SUFFIX, loadModelFolder } from './folder.js';
+import {
+  DTYPE_SUFFIX,
+  GRAPH_FILE_NAMES,
+  loadModelFolder,
+  type LoadModelFolderOptions,
+  type ModelDtype,
+} from './folder.js';
 import { readFolderJson, variantFolder, type FolderChanges } from './test-folders.js';
 
 let tiny: string;
@@ -89,7 +96,10 @@ describe('loadModelFolder', () => {
     ['config.json', /missing file .*config\.json/],
     ['tokenizer.json', /missing file .*tokenizer\.json/],
     ['tokenizer_config.json', /missing file .*tokenizer_config\.json/],
-    ['onnx/decoder_model_merged.onnx', /missing ONNX graph .*decoder_model_merged\.onnx \(dtype fp32\)/],
+    [
+      'onnx/decoder_model_merged.onnx',
+      /missing ONNX graph .*decoder_model_merged\.onnx \(dtype fp32, from config\.json transformers\.js_config\.dtype\); no decoder_model_merged graph of any dtype is there/,
+    ],
     ['onnx/vision_encoder.onnx', /missing ONNX graph .*vision_encoder\.onnx/],
     ['onnx/embed_tokens.onnx', /missing ONNX graph .*embed_tokens\.onnx/],
   ])('names a missing %s', async (file, message) => {
@@ -98,9 +108,9 @@ describe('loadModelFolder', () => {
     expect(error.file.endsWith(file)).toBe(true);
   });
 
-  it('names the missing graph of another dtype', async () => {
+  it('names the missing graph of another dtype, and the dtypes that are there', async () => {
     await expect(loadModelFolder(tiny, { dtype: 'q4' })).rejects.toThrow(
-      `vision_encoder${DTYPE_SUFFIX.q4}.onnx (dtype q4)`,
+      `vision_encoder${DTYPE_SUFFIX.q4}.onnx (dtype q4, asked for every graph); vision_encoder is there as fp32`,
     );
   });
 
@@ -159,5 +169,119 @@ describe('loadModelFolder', () => {
     await expect(loadModelFolder('/no/such/model')).rejects.toThrow(
       /model folder \/no\/such\/model does not exist/,
     );
+  });
+});
+
+describe('loadModelFolder dtype choice (as transformers.js chooses)', () => {
+  /** The tiny folder with more graph files (links to the fp32 ones) and `transformers.js_config`. */
+  async function withDtypes(jsConfig: unknown): Promise<{ dir: string; remove: () => Promise<void> }> {
+    const config = await readFolderJson(tiny, 'config.json');
+    const { 'transformers.js_config': _dropped, ...rest } = config;
+    const graph = (name: string) => readFile(join(tiny, 'onnx', `${name}.onnx`));
+    return variantFolder(tiny, {
+      'config.json': JSON.stringify(
+        jsConfig === undefined ? rest : { ...rest, 'transformers.js_config': jsConfig },
+      ),
+      'onnx/vision_encoder_fp16.onnx': await graph('vision_encoder'),
+      'onnx/embed_tokens_fp16.onnx': await graph('embed_tokens'),
+      'onnx/embed_tokens_q4f16.onnx': await graph('embed_tokens'),
+      'onnx/decoder_model_merged_q4f16.onnx': await graph('decoder_model_merged'),
+      'onnx/decoder_model_merged_int8.onnx': await graph('decoder_model_merged'),
+    });
+  }
+
+  const perFile = { vision_encoder: 'fp16', embed_tokens: 'q4f16', decoder_model_merged: 'q4f16' };
+  it.each<[string, unknown, LoadModelFolderOptions, [ModelDtype, ModelDtype, ModelDtype]]>([
+    ['no transformers.js_config: fp32', undefined, {}, ['fp32', 'fp32', 'fp32']],
+    ["config.json's one dtype", { dtype: 'fp32' }, {}, ['fp32', 'fp32', 'fp32']],
+    ["config.json's dtype per file", { dtype: perFile }, {}, ['fp16', 'q4f16', 'q4f16']],
+    [
+      'a file config.json leaves out: fp32',
+      { dtype: { decoder_model_merged: 'int8' } },
+      { dtype: 'auto' },
+      ['fp32', 'fp32', 'int8'],
+    ],
+    ["config.json's auto: fp32", { dtype: 'auto' }, {}, ['fp32', 'fp32', 'fp32']],
+    ['the dtype option over config.json', { dtype: perFile }, { dtype: 'fp32' }, ['fp32', 'fp32', 'fp32']],
+    [
+      'one graph option over config.json',
+      { dtype: perFile },
+      { graphDtypes: { decoder: 'int8' } },
+      ['fp16', 'q4f16', 'int8'],
+    ],
+    [
+      'one graph option over the dtype option',
+      {},
+      { dtype: 'fp16', graphDtypes: { decoder: 'q4f16' } },
+      ['fp16', 'fp16', 'q4f16'],
+    ],
+    [
+      "config.json's device_config for the device asked for",
+      { dtype: 'fp32', device_config: { cuda: { dtype: perFile } } },
+      { device: 'cuda' },
+      ['fp16', 'q4f16', 'q4f16'],
+    ],
+    [
+      "another device's device_config is ignored",
+      { dtype: 'fp32', device_config: { cuda: { dtype: perFile } } },
+      { device: 'cpu' },
+      ['fp32', 'fp32', 'fp32'],
+    ],
+  ])('%s', async (_name, jsConfig, options, [vision, embed, decoder]) => {
+    const variant = await withDtypes(jsConfig);
+    try {
+      const folder = await loadModelFolder(variant.dir, options);
+      expect(folder.dtypes).toEqual({ visionEncoder: vision, embedTokens: embed, decoder });
+      for (const [graph, dtype] of [
+        ['visionEncoder', vision],
+        ['embedTokens', embed],
+        ['decoder', decoder],
+      ] as const) {
+        expect(folder.graphs[graph]).toBe(
+          join(variant.dir, 'onnx', `${GRAPH_FILE_NAMES[graph]}${DTYPE_SUFFIX[dtype]}.onnx`),
+        );
+      }
+    } finally {
+      await variant.remove();
+    }
+  });
+
+  it.each<[string, unknown, LoadModelFolderOptions, string]>([
+    [
+      'a dtype config.json names that the engine does not know',
+      { dtype: { decoder_model_merged: 'q2' } },
+      {},
+      "'transformers.js_config.dtype.decoder_model_merged' is 'q2', not one of fp32, fp16, q8, int8, uint8, q4, bnb4, q4f16",
+    ],
+    [
+      'a dtype config.json names whose file is not there',
+      { dtype: 'fp16' },
+      {},
+      'decoder_model_merged_fp16.onnx (dtype fp16, from config.json transformers.js_config.dtype); decoder_model_merged is there as fp32, int8, q4f16',
+    ],
+    [
+      'a graph option whose file is not there',
+      {},
+      { graphDtypes: { visionEncoder: 'bnb4' } },
+      'vision_encoder_bnb4.onnx (dtype bnb4, asked for vision_encoder); vision_encoder is there as fp32, fp16',
+    ],
+  ])('names %s', async (_name, jsConfig, options, message) => {
+    const variant = await withDtypes(jsConfig);
+    try {
+      const error = await loadModelFolder(variant.dir, options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelFolderError);
+      expect((error as Error).message).toContain(message);
+    } finally {
+      await variant.remove();
+    }
+  });
+
+  it('ignores a dtype config.json names when the dtype option is given', async () => {
+    const variant = await withDtypes({ dtype: 'q2' });
+    try {
+      expect((await loadModelFolder(variant.dir, { dtype: 'fp32' })).dtypes.decoder).toBe('fp32');
+    } finally {
+      await variant.remove();
+    }
   });
 });

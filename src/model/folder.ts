@@ -1,20 +1,37 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ModelConfig } from '../config/schema.js';
+import { MODEL_DTYPES } from '../config/schema.js';
 import { ModelFolderError } from './errors.js';
 
-/** Weight format of the ONNX graphs, as the `model.dtype` parameter names it. */
-export type ModelDtype = ModelConfig['dtype'];
+/** Weight format of an ONNX graph, as transformers.js and the `model.dtype` parameter name it. */
+export type ModelDtype = (typeof MODEL_DTYPES)[number];
 
-/** File-name suffix of each dtype (transformers.js convention). */
+/** File-name suffix of each dtype (transformers.js `DEFAULT_DTYPE_SUFFIX_MAPPING`). */
 export const DTYPE_SUFFIX: Readonly<Record<ModelDtype, string>> = {
   fp32: '',
   fp16: '_fp16',
-  q4: '_q4',
-  q4f16: '_q4f16',
   q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  bnb4: '_bnb4',
+  q4f16: '_q4f16',
 };
+
+/** The three graphs of a model folder. */
+export type GraphName = 'visionEncoder' | 'embedTokens' | 'decoder';
+
+/** File name of each graph without suffix, also its key in `transformers.js_config.dtype`. */
+export const GRAPH_FILE_NAMES: Readonly<Record<GraphName, string>> = {
+  visionEncoder: 'vision_encoder',
+  embedTokens: 'embed_tokens',
+  decoder: 'decoder_model_merged',
+};
+
+function isModelDtype(value: unknown): value is ModelDtype {
+  return typeof value === 'string' && (MODEL_DTYPES as readonly string[]).includes(value);
+}
 
 /** Sizes of the language model that the engine needs to drive the decoder graph. */
 export interface ModelDimensions {
@@ -41,16 +58,13 @@ export interface ModelTokenIds {
 }
 
 /** The three ONNX graphs of a model folder, as absolute paths. */
-export interface ModelGraphPaths {
-  readonly visionEncoder: string;
-  readonly embedTokens: string;
-  readonly decoder: string;
-}
+export type ModelGraphPaths = Readonly<Record<GraphName, string>>;
 
 /** Everything read from a model folder, validated; plain data (structured-cloneable). */
 export interface ModelFolder {
   readonly dir: string;
-  readonly dtype: ModelDtype;
+  /** The dtype of each graph's file. */
+  readonly dtypes: Readonly<Record<GraphName, ModelDtype>>;
   readonly graphs: ModelGraphPaths;
   readonly dims: ModelDimensions;
   readonly tokenIds: ModelTokenIds;
@@ -68,8 +82,16 @@ export interface ModelFolder {
 
 /** Options for {@link loadModelFolder}. */
 export interface LoadModelFolderOptions {
-  /** Which ONNX files to use; default fp32 (no suffix). */
-  readonly dtype?: ModelDtype;
+  /**
+   * Which ONNX files to use: a dtype for every graph, or `auto` (the default): config.json
+   * `transformers.js_config.dtype` (one dtype, or one per graph file name, with
+   * `device_config[device].dtype` over it), else fp32. As transformers.js chooses.
+   */
+  readonly dtype?: ModelDtype | 'auto';
+  /** The dtype of single graphs, over `dtype`. */
+  readonly graphDtypes?: Partial<Record<GraphName, ModelDtype>>;
+  /** The execution provider asked for, which picks `transformers.js_config.device_config`. */
+  readonly device?: string;
 }
 
 const positiveInt = z.number().int().positive();
@@ -90,7 +112,15 @@ const textConfigSchema = z.looseObject({
   eos_token_id: tokenIdList.optional(),
 });
 
+const configDtypeSchema = z.union([z.string(), z.record(z.string(), z.string())]);
+
 const configSchema = z.looseObject({
+  'transformers.js_config': z
+    .looseObject({
+      dtype: configDtypeSchema.optional(),
+      device_config: z.record(z.string(), z.looseObject({ dtype: configDtypeSchema.optional() })).optional(),
+    })
+    .optional(),
   text_config: z.looseObject({}).optional(),
   vision_config: z.looseObject({ spatial_merge_size: positiveInt.default(2) }).prefault({}),
   image_token_id: tokenId,
@@ -170,6 +200,57 @@ function asList(ids: number | number[] | undefined): number[] {
   return Array.isArray(ids) ? ids : [ids];
 }
 
+const GRAPH_NAMES = Object.keys(GRAPH_FILE_NAMES) as GraphName[];
+
+/** A graph's dtype and where it came from, for error messages. */
+interface ChosenDtype {
+  readonly dtype: ModelDtype;
+  readonly source: string;
+}
+
+/** Each graph's dtype: its own option, else `dtype`, else (auto) config.json's, else fp32. */
+function chooseDtypes(
+  jsConfig: z.infer<typeof configSchema>['transformers.js_config'],
+  options: LoadModelFolderOptions,
+  configFile: string,
+): Record<GraphName, ChosenDtype> {
+  const deviceDtype = options.device ? jsConfig?.device_config?.[options.device]?.dtype : undefined;
+  const configDtype = deviceDtype ?? jsConfig?.dtype;
+  const configField =
+    deviceDtype === undefined
+      ? 'transformers.js_config.dtype'
+      : `transformers.js_config.device_config.${options.device}.dtype`;
+  const choose = (graph: GraphName): ChosenDtype => {
+    const fileName = GRAPH_FILE_NAMES[graph];
+    const own = options.graphDtypes?.[graph];
+    if (own) return { dtype: own, source: `asked for ${fileName}` };
+    if (options.dtype && options.dtype !== 'auto') {
+      return { dtype: options.dtype, source: 'asked for every graph' };
+    }
+    const field = typeof configDtype === 'string' ? configField : `${configField}.${fileName}`;
+    const value = typeof configDtype === 'string' ? configDtype : configDtype?.[fileName];
+    if (value === undefined || value === 'auto') return { dtype: 'fp32', source: 'the default' };
+    if (!isModelDtype(value)) {
+      throw new ModelFolderError(
+        configFile,
+        `model folder: ${configFile}: '${field}' is '${value}', not one of ${MODEL_DTYPES.join(', ')}; set the dtype option to choose the files`,
+      );
+    }
+    return { dtype: value, source: `from config.json ${field}` };
+  };
+  return {
+    visionEncoder: choose('visionEncoder'),
+    embedTokens: choose('embedTokens'),
+    decoder: choose('decoder'),
+  };
+}
+
+/** The dtypes of the files `onnx/{fileName}{suffix}.onnx` that exist, in DTYPE_SUFFIX order. */
+async function presentDtypes(onnxDir: string, fileName: string): Promise<ModelDtype[]> {
+  const names = new Set(await readdir(onnxDir).catch(() => []));
+  return MODEL_DTYPES.filter((dtype) => names.has(`${fileName}${DTYPE_SUFFIX[dtype]}.onnx`));
+}
+
 async function findChatTemplate(dir: string, tokenizerConfig: z.infer<typeof tokenizerConfigSchema>) {
   const jsonFile = join(dir, 'chat_template.json');
   const json = await readJson(jsonFile, false);
@@ -197,7 +278,6 @@ export async function loadModelFolder(
   options: LoadModelFolderOptions = {},
 ): Promise<ModelFolder> {
   const root = resolve(dir);
-  const dtype = options.dtype ?? 'fp32';
   if (!(await exists(root))) throw new ModelFolderError(root, `model folder ${root} does not exist`);
 
   const configFile = join(root, 'config.json');
@@ -248,22 +328,32 @@ export async function loadModelFolder(
     throw new ModelFolderError(preprocessorFile, `model folder: ${preprocessorFile} is not a JSON object`);
   }
 
-  const suffix = DTYPE_SUFFIX[dtype];
-  const graphs: ModelGraphPaths = {
-    visionEncoder: join(root, 'onnx', `vision_encoder${suffix}.onnx`),
-    embedTokens: join(root, 'onnx', `embed_tokens${suffix}.onnx`),
-    decoder: join(root, 'onnx', `decoder_model_merged${suffix}.onnx`),
-  };
-  for (const file of Object.values(graphs)) {
+  const chosen = chooseDtypes(config['transformers.js_config'], options, configFile);
+  const graphs = {} as Record<GraphName, string>;
+  for (const graph of GRAPH_NAMES) {
+    const { dtype, source } = chosen[graph];
+    const file = join(root, 'onnx', `${GRAPH_FILE_NAMES[graph]}${DTYPE_SUFFIX[dtype]}.onnx`);
     if (!(await exists(file))) {
-      throw new ModelFolderError(file, `model folder: missing ONNX graph ${file} (dtype ${dtype})`);
+      const present = await presentDtypes(join(root, 'onnx'), GRAPH_FILE_NAMES[graph]);
+      throw new ModelFolderError(
+        file,
+        `model folder: missing ONNX graph ${file} (dtype ${dtype}, ${source}); ` +
+          (present.length > 0
+            ? `${GRAPH_FILE_NAMES[graph]} is there as ${present.join(', ')}`
+            : `no ${GRAPH_FILE_NAMES[graph]} graph of any dtype is there`),
+      );
     }
+    graphs[graph] = file;
   }
 
   const mrope = text.rope_scaling?.mrope_section ?? text.rope_parameters?.mrope_section ?? null;
   return {
     dir: root,
-    dtype,
+    dtypes: {
+      visionEncoder: chosen.visionEncoder.dtype,
+      embedTokens: chosen.embedTokens.dtype,
+      decoder: chosen.decoder.dtype,
+    },
     graphs,
     dims: {
       hiddenSize: text.hidden_size,

@@ -295,7 +295,7 @@ export async function engineReference(
   const length = ids.length;
   return {
     format: 'actial-golden/1',
-    dtype: engine.folder.dtype,
+    dtype: engine.folder.dtypes.decoder,
     tolerance: { atol: 1e-3, rtol: 1e-3 },
     prompt: request.prompt,
     images: [...request.images],

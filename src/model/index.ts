@@ -5,15 +5,14 @@ export {
   type ChatMessage,
   type QuestionPrompt,
 } from './chat-template.js';
+export { engineOptionsFromConfig, type EngineOptions } from './engine-options.js';
 export {
   Engine,
-  engineOptionsFromConfig,
   type AskResult,
   type ChoiceOptions,
   type ChoiceResult,
   type ChoiceScores,
   type EngineImage,
-  type EngineOptions,
   type GeneratedPiece,
   type GenerationOptions,
   type PromptRequest,
@@ -33,7 +32,9 @@ export {
 } from './errors.js';
 export {
   DTYPE_SUFFIX,
+  GRAPH_FILE_NAMES,
   loadModelFolder,
+  type GraphName,
   type LoadModelFolderOptions,
   type ModelDimensions,
   type ModelDtype,

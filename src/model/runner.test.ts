@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { tinyModelDir } from '../../test/helpers/tiny-model.js';
 import { preprocess } from '../image/preprocess.js';
 import { syntheticImage } from '../image/reference.js';
@@ -6,8 +7,8 @@ import type { ModelImage } from '../image/types.js';
 import { ModelLoadError } from './errors.js';
 import { loadModelFolder, type ModelFolder } from './folder.js';
 import { expandImagePlaceholders, mropePositions, slicePositions } from './image-tokens.js';
-import { ModelRunner } from './runner.js';
-import { externalizeWeights, variantFolder } from './test-folders.js';
+import { ModelRunner, type ImageFeatures } from './runner.js';
+import { externalizeWeights, float16Interface, variantFolder } from './test-folders.js';
 
 let folder: ModelFolder;
 let runner: ModelRunner;
@@ -29,6 +30,45 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
   return m;
+}
+
+/** A chat prompt around the test image, expanded, with `extra` text tokens after it. */
+function promptWithImage(extra: number): { ids: number[]; positionIds: BigInt64Array } {
+  const layout = { imageTokenId: 151655, spatialMergeSize: 2 };
+  const prompt = [151644, 872, 198, 151652, 151655, 151653, 9064, 374, 151645, 198, 151644, 77091, 198];
+  const ids = [
+    ...expandImagePlaceholders(prompt, [image.gridThw], layout),
+    ...Array.from({ length: extra }, (_, i) => 32 + i),
+  ];
+  return { ids, positionIds: mropePositions(ids, [image.gridThw], layout).positionIds };
+}
+
+/** The pass over ids[0, split) from an empty cache, and the input (less logitsToKeep) continuing it. */
+async function prefillThenRest(
+  subject: ModelRunner,
+  ids: number[],
+  positionIds: BigInt64Array,
+  images: ImageFeatures[],
+  split: number,
+) {
+  const head = await subject.forward({
+    ids,
+    positionIds: slicePositions(positionIds, 0, split),
+    images,
+    start: 0,
+    end: split,
+    cache: subject.emptyCache(),
+    logitsToKeep: 1,
+  });
+  const rest = {
+    ids,
+    positionIds: slicePositions(positionIds, split, ids.length),
+    images,
+    start: split,
+    end: ids.length,
+    cache: head.cache,
+  };
+  return { head, rest };
 }
 
 describe('ModelRunner', () => {
@@ -103,36 +143,50 @@ describe('ModelRunner', () => {
   });
 
   it('fetches only the logits for a pass nothing continues from, the same logits as a full pass', async () => {
-    const layout = { imageTokenId: 151655, spatialMergeSize: 2 };
-    const prompt = [151644, 872, 198, 151652, 151655, 151653, 9064, 374, 151645, 198, 151644, 77091, 198];
-    const ids = expandImagePlaceholders(prompt, [image.gridThw], layout);
-    const { positionIds } = mropePositions(ids, [image.gridThw], layout);
+    const { ids, positionIds } = promptWithImage(0);
     const images = [await runner.encodeImage(image)];
-    const split = ids.length - 3;
-    const head = await runner.forward({
-      ids,
-      positionIds: slicePositions(positionIds, 0, split),
-      images,
-      start: 0,
-      end: split,
-      cache: runner.emptyCache(),
-      logitsToKeep: 1,
-    });
-    const tail = {
-      ids,
-      positionIds: slicePositions(positionIds, split, ids.length),
-      images,
-      start: split,
-      end: ids.length,
-      cache: head.cache,
-    };
+    const { rest } = await prefillThenRest(runner, ids, positionIds, images, ids.length - 3);
     for (const logitsToKeep of [1, 3]) {
-      const full = await runner.forward({ ...tail, logitsToKeep });
-      const logitsOnly = await runner.forwardLogits({ ...tail, logitsToKeep });
+      const full = await runner.forward({ ...rest, logitsToKeep });
+      const logitsOnly = await runner.forwardLogits({ ...rest, logitsToKeep });
       expect(logitsOnly).not.toHaveProperty('cache');
       expect(logitsOnly.rows).toBe(logitsToKeep);
       expect(logitsOnly.logits).toEqual(full.logits);
       expect(full.cache.tensors.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('runs graphs of different float types (fp16 vision encoder and decoder, fp32 embedding) as the fp32 ones', async () => {
+    const dir = await tinyModelDir();
+    const graph = (name: string) => readFile(join(dir, 'onnx', `${name}.onnx`));
+    const variant = await variantFolder(dir, {
+      'onnx/vision_encoder_fp16.onnx': float16Interface(await graph('vision_encoder')),
+      'onnx/decoder_model_merged_fp16.onnx': float16Interface(await graph('decoder_model_merged')),
+    });
+    const mixedFolder = await loadModelFolder(variant.dir, {
+      dtype: 'fp16',
+      graphDtypes: { embedTokens: 'fp32' },
+    });
+    const mixed = await ModelRunner.create(mixedFolder, { log: () => {} });
+    try {
+      const { ids, positionIds } = promptWithImage(1);
+      const passes = async (subject: ModelRunner) => {
+        const images = [await subject.encodeImage(image)];
+        const { head, rest } = await prefillThenRest(subject, ids, positionIds, images, ids.length - 1);
+        return { images, head, step: await subject.forward({ ...rest, logitsToKeep: 1 }) };
+      };
+      const ours = await passes(mixed);
+      const reference = await passes(runner);
+      expect(ours.images[0]?.data).toBeInstanceOf(Float32Array);
+      expect(ours.step.cache.tensors.map((t) => t.type)).toEqual(
+        ours.step.cache.tensors.map(() => 'float16'),
+      );
+      // fp16 rounding of the features, the cache and the logits (about 2.5 in size here).
+      expect(maxAbsDiff(ours.head.logits, reference.head.logits)).toBeLessThan(2e-2);
+      expect(maxAbsDiff(ours.step.logits, reference.step.logits)).toBeLessThan(2e-2);
+    } finally {
+      await mixed.dispose();
+      await variant.remove();
     }
   });
 

@@ -177,6 +177,8 @@ export class ModelRunner {
   readonly #gridInput: string;
   readonly #featuresOutput: string;
   readonly #embedType: FloatType;
+  /** The decoder's `inputs_embeds` type: the embedding's, unless the graphs have different dtypes. */
+  readonly #decoderEmbedType: FloatType;
   readonly #hidden: number;
   readonly #pastInputs: readonly string[];
   readonly #presentOutputs: readonly string[];
@@ -226,6 +228,11 @@ export class ModelRunner {
         );
       }
     }
+    this.#decoderEmbedType = floatType(
+      decoder.inputMetadata.find((m) => m.name === 'inputs_embeds'),
+      "input 'inputs_embeds'",
+      graphs.decoder,
+    );
     if (!decoder.outputNames.includes('logits')) {
       throw new ModelLoadError(graphs.decoder, `${graphs.decoder}: no 'logits' output`);
     }
@@ -362,7 +369,7 @@ export class ModelRunner {
     const total = end;
     const embeds = await this.#embed(input);
     const feeds: Record<string, ort.Tensor> = {
-      inputs_embeds: new ort.Tensor(this.#embedType, embeds, [1, length, this.#hidden]),
+      inputs_embeds: floatTensor(this.#decoderEmbedType, embeds, [1, length, this.#hidden]),
       attention_mask: new ort.Tensor('int64', this.#ones(total), [1, total]),
       position_ids: new ort.Tensor('int64', input.positionIds, [3, 1, length]),
     };

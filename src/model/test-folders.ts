@@ -82,3 +82,48 @@ export function externalizeWeights(
   }
   return { graph: onnx.ModelProto.encode(model).finish(), data };
 }
+
+/**
+ * The same graph with a float16 interface: every float32 input and output becomes float16, cast to
+ * and from float32 at the graph's edges (as an fp16 or q4f16 export presents itself to its caller),
+ * while the computation inside stays float32.
+ */
+export function float16Interface(graph: Uint8Array): Uint8Array {
+  const model = onnx.ModelProto.decode(graph);
+  const body = model.graph;
+  if (!body) throw new Error('graph has no body');
+  const { FLOAT, FLOAT16 } = onnx.TensorProto.DataType;
+  const inner = (name: string) => `${name}__float32`;
+  const rename = (names: string[] | null | undefined, from: string, to: string) =>
+    names?.forEach((name, i) => {
+      if (name === from) names[i] = to;
+    });
+  const cast = (input: string, output: string, to: number) =>
+    onnx.NodeProto.create({
+      opType: 'Cast',
+      input: [input],
+      output: [output],
+      attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to }],
+    });
+  const head: onnxProto.onnx.INodeProto[] = [];
+  const tail: onnxProto.onnx.INodeProto[] = [];
+  for (const input of body.input ?? []) {
+    const tensorType = input.type?.tensorType;
+    if (tensorType?.elemType !== FLOAT || !input.name) continue;
+    for (const node of body.node ?? []) rename(node.input, input.name, inner(input.name));
+    head.push(cast(input.name, inner(input.name), FLOAT));
+    tensorType.elemType = FLOAT16;
+  }
+  for (const output of body.output ?? []) {
+    const tensorType = output.type?.tensorType;
+    if (tensorType?.elemType !== FLOAT || !output.name) continue;
+    for (const node of body.node ?? []) {
+      rename(node.output, output.name, inner(output.name));
+      rename(node.input, output.name, inner(output.name));
+    }
+    tail.push(cast(inner(output.name), output.name, FLOAT16));
+    tensorType.elemType = FLOAT16;
+  }
+  body.node = [...head, ...(body.node ?? []), ...tail];
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -5,6 +5,7 @@
 import type { NodeConfig } from '../config/schema.js';
 import { ImagePreparePool } from '../image/prepare-pool.js';
 import { EngineClient } from '../model/engine-client.js';
+import { engineOptionsFromConfig } from '../model/engine-options.js';
 import type { RosBackend } from './adapter.js';
 
 /** A configuration that names no model this factory can load. */
@@ -39,13 +40,7 @@ export async function createWorkerBackend(
   let engine: EngineClient;
   try {
     engine = await EngineClient.create({
-      modelDir: model.path,
-      dtype: model.dtype,
-      device: model.device,
-      deviceId: model.device_id,
-      maxContextTokens: model.max_context_tokens,
-      visionCacheMib: model.vision_cache_mib,
-      maxNewTokens: model.max_new_tokens,
+      ...engineOptionsFromConfig(model),
       logger: (entry) => log(`engine worker: ${entry.message}`),
     });
   } catch (error) {

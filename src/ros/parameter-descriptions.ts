@@ -30,7 +30,10 @@ export const PARAMETER_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'queue.policy': 'What to do when the queue is full: drop the oldest waiting pair, or refuse the newest.',
   'model.path': 'ONNX model folder (transformers.js layout); empty = the bundled model.',
   'model.dtype':
-    "ONNX file suffix: fp32 -> '', fp16 -> '_fp16', q4 -> '_q4', q4f16 -> '_q4f16', q8 -> '_quantized'.",
+    "Which ONNX files: a dtype (file suffix: fp32 '', fp16 '_fp16', q8 '_quantized', int8 '_int8', uint8 '_uint8', q4 '_q4', bnb4 '_bnb4', q4f16 '_q4f16') or `auto`: the folder's config.json `transformers.js_config.dtype`, else fp32.",
+  'model.vision_dtype': 'dtype of the vision encoder file alone; empty = `dtype`.',
+  'model.embed_dtype': 'dtype of the token embedding file alone; empty = `dtype`.',
+  'model.decoder_dtype': 'dtype of the decoder file alone; empty = `dtype`.',
   'model.device': 'Execution provider; `cuda` falls back to `cpu` with a warning when unavailable.',
   'model.device_id': 'GPU index for `cuda`.',
   'model.max_pixels': 'Largest model input per image, pixels (after smart_resize).',

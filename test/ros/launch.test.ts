@@ -67,7 +67,7 @@ print(json.dumps({
     'py': {
         'declared': declared,
         'defaults': node_for({}),
-        'given': node_for({'model': ' /models/actial ', 'device': 'cuda', 'auto_activate': 'False'}),
+        'given': node_for({'model': ' /models/actial ', 'device': 'cuda', 'dtype': 'q4f16', 'auto_activate': 'False'}),
     },
     'xml': {
         'root': root.tag,
@@ -116,11 +116,12 @@ describe('launch files', () => {
       auto_activate: false,
       'model.path': '/models/actial',
       'model.device': 'cuda',
+      'model.dtype': 'q4f16',
     });
     expect(launch.py.declared.params_file).toBe('/opt/ros/share/actial_ros/config/default.yaml');
   });
 
-  it('actial.launch.xml: the same node and arguments (model/device only in Python)', () => {
+  it('actial.launch.xml: the same node and arguments (model/device/dtype only in Python)', () => {
     expect(launch.xml.root).toBe('launch');
     expect(launch.xml.node).toEqual({
       pkg: 'actial_ros',
@@ -130,7 +131,13 @@ describe('launch files', () => {
       output: 'screen',
       ros_args: '--log-level $(var log_level)',
     });
-    const { model: _model, device: _device, params_file: pyParams, ...pyArgs } = launch.py.declared;
+    const {
+      model: _model,
+      device: _device,
+      dtype: _dtype,
+      params_file: pyParams,
+      ...pyArgs
+    } = launch.py.declared;
     const { params_file: xmlParams, ...xmlArgs } = launch.xml.args;
     expect(xmlArgs).toEqual(pyArgs);
     expect(xmlParams).toBe('$(find-pkg-share actial_ros)/config/default.yaml');

@@ -57,6 +57,9 @@ describe('actial ask', () => {
       ...['--max-new-tokens', '4', '--json'],
     ]);
     expect(result.stderr).toContain('onnxruntime: running on CPU');
+    expect(result.stderr).toMatch(
+      /model .*: onnx\/vision_encoder\.onnx \(fp32\), onnx\/embed_tokens\.onnx \(fp32\), onnx\/decoder_model_merged\.onnx \(fp32\)/,
+    );
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout) as AskJson;
     expect(Object.keys(output)).toEqual([
@@ -109,6 +112,11 @@ describe('actial ask', () => {
       /model folder \/no\/such\/model does not exist/,
     ],
     ['duplicate choices', ['--choice', 'A', '--choice', 'A'], /answer choice 'A' is given twice/],
+    [
+      'a dtype whose file is not in the model folder',
+      ['--decoder-dtype', 'q4f16'],
+      /decoder_model_merged_q4f16\.onnx \(dtype q4f16, asked for decoder_model_merged\); decoder_model_merged is there as fp32/,
+    ],
     ['zero new tokens', ['--max-new-tokens', '0'], /--max-new-tokens: '0' is not an integer >= 1/],
   ])('exits 2 naming %s', async (_name, args, message) => {
     const garbage = join(work, 'garbage.png');

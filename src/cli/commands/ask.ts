@@ -4,7 +4,7 @@ import { ACTIAL_SYSTEM_PROMPT, parseModelAnswer, type AnswerFormat } from '../..
 import { ModelError } from '../../model/errors.js';
 import {
   addModelOptions,
-  loadImage,
+  loadImages,
   numberOption,
   openEngine,
   pixelLimits,
@@ -44,7 +44,7 @@ async function ask(opts: AskOptions): Promise<void> {
   const system = opts.system ?? (actial ? ACTIAL_SYSTEM_PROMPT : undefined);
   const answerPrefix = opts.answerPrefix ?? (actial ? '<answer>' : '');
 
-  const images = await Promise.all(opts.image.map((path) => loadImage(path, limits)));
+  const images = await loadImages(opts.image, limits);
   const engine = await openEngine(opts);
   try {
     const result = await engine.ask({

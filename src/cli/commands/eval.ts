@@ -21,7 +21,8 @@ import {
   type ResolvedModel,
 } from '../../eval/index.js';
 import { packageRoot } from '../../model/bundled.js';
-import { Engine, engineOptionsFromConfig } from '../../model/engine.js';
+import { engineOptionsFromConfig } from '../../model/engine-options.js';
+import { Engine } from '../../model/engine.js';
 import { ModelError } from '../../model/errors.js';
 import { LABEL_PRESETS, type LabelPreset } from '../../spatial/labels.js';
 import { interruptOnSignals } from '../interrupt.js';

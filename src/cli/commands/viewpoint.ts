@@ -10,7 +10,7 @@ import {
 import { SpatialError } from '../../spatial/errors.js';
 import {
   addModelOptions,
-  loadImage,
+  loadImages,
   numberOption,
   openEngine,
   pixelLimits,
@@ -36,7 +36,7 @@ async function viewpoint(opts: ViewpointCliOptions): Promise<void> {
   const limits = pixelLimits(opts);
   const optionOrders = numberOption('--option-orders', opts.optionOrders, { integer: true, min: 1 });
   if (optionOrders > 6) throw new CliError(`--option-orders: '${opts.optionOrders}' is more than 6`, 2);
-  const [source, target] = await Promise.all(opts.image.map((path) => loadImage(path, limits)));
+  const [source, target] = await loadImages(opts.image, limits);
   const engine = await openEngine(opts);
   try {
     const prompt = { answerFormat: opts.answerFormat, system: opts.system ?? '' };

@@ -1,0 +1,47 @@
+import type { ModelConfig } from '../config/schema.js';
+import { RequestError } from './errors.js';
+import type { GraphName, ModelDtype } from './folder.js';
+import type { ModelRunnerOptions } from './runner.js';
+
+/** Options of {@link Engine.create}. */
+export interface EngineOptions extends ModelRunnerOptions {
+  /** Model folder in the transformers.js v4 layout. */
+  readonly modelDir: string;
+  /** Which ONNX files to load: a dtype, or `auto` (default; see `LoadModelFolderOptions.dtype`). */
+  readonly dtype?: ModelDtype | 'auto';
+  /** The dtype of single graphs, over `dtype`. */
+  readonly graphDtypes?: Partial<Record<GraphName, ModelDtype>>;
+  /** Largest prompt + answer in tokens; 0 or absent: config.json `max_position_embeddings`. */
+  readonly maxContextTokens?: number;
+  /** Budget of the vision-feature cache in MiB (default 256; 0 disables it). */
+  readonly visionCacheMib?: number;
+  /** Generation length when a request does not say (default 256). */
+  readonly maxNewTokens?: number;
+}
+
+/**
+ * Engine options from the node's `model` parameters (`max_pixels`/`min_pixels` go to image
+ * preprocessing and `timeout_s` to the worker host, not here). `path` must be set.
+ */
+export function engineOptionsFromConfig(config: ModelConfig): EngineOptions {
+  if (!config.path) throw new RequestError('model.path is empty: give the ONNX model folder');
+  return {
+    modelDir: config.path,
+    dtype: config.dtype,
+    graphDtypes: graphDtypesFromConfig(config),
+    device: config.device,
+    deviceId: config.device_id,
+    maxContextTokens: config.max_context_tokens,
+    visionCacheMib: config.vision_cache_mib,
+    maxNewTokens: config.max_new_tokens,
+  };
+}
+
+/** The `model.*_dtype` parameters that are set, as {@link EngineOptions.graphDtypes}. */
+function graphDtypesFromConfig(config: ModelConfig): Partial<Record<GraphName, ModelDtype>> {
+  const graphDtypes: Partial<Record<GraphName, ModelDtype>> = {};
+  if (config.vision_dtype) graphDtypes.visionEncoder = config.vision_dtype;
+  if (config.embed_dtype) graphDtypes.embedTokens = config.embed_dtype;
+  if (config.decoder_dtype) graphDtypes.decoder = config.decoder_dtype;
+  return graphDtypes;
+}
