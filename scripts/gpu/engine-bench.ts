@@ -105,17 +105,19 @@ if (engine.executionProvider !== 'cuda' && !values['allow-cpu']) {
     return features;
   });
   const features = vision.result;
-  const prefill = () =>
-    runner.forward({
-      ids,
-      positionIds,
-      images: features,
-      start: 0,
-      end: ids.length,
-      cache: runner.emptyCache(),
-      logitsToKeep: 1,
-    });
+  const prefillInput = {
+    ids,
+    positionIds,
+    images: features,
+    start: 0,
+    end: ids.length,
+    cache: runner.emptyCache(),
+    logitsToKeep: 1,
+  };
+  const prefill = () => runner.forward(prefillInput);
   const prefilled = await timed(prefill);
+  // The same pass without fetching its KV cache (present.*), as option scoring's last pass runs.
+  const prefilledLogitsOnly = await timed(() => runner.forwardLogits(prefillInput));
 
   const decodeRun = async (): Promise<number> => {
     let cache: KvCache = (await prefill()).cache;
@@ -152,6 +154,7 @@ if (engine.executionProvider !== 'cuda' && !values['allow-cpu']) {
     vision_ms_two_images: vision.ms,
     vision_method: 'one image per vision_encoder run',
     prefill_ms: prefilled.ms,
+    prefill_logits_only_ms: prefilledLogitsOnly.ms,
     prefill_tokens: ids.length,
     decode_ms_per_token: median(decodeTimes),
     decode_tokens: decodeTokens,
