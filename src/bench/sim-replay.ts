@@ -125,6 +125,7 @@ export function timedBackend(inner: InferenceBackend, sink: ModelTimeSink): Infe
     generate: (request) => timed(() => inner.generate(request)),
     executionProvider: inner.executionProvider,
     fallbackReason: inner.fallbackReason,
+    ...(inner.modelFiles === undefined ? {} : { modelFiles: inner.modelFiles }),
     ...(inner.sharedImageMemory === undefined ? {} : { sharedImageMemory: inner.sharedImageMemory }),
     ...(inner.prepareImage ? { prepareImage: inner.prepareImage } : {}),
     ...(inner.stats ? { stats: () => inner.stats?.() ?? {} } : {}),

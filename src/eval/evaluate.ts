@@ -134,6 +134,8 @@ export interface EvalResult {
   readonly replayMs: number;
   readonly executionProvider: string;
   readonly fallbackReason: string | null;
+  /** The model's files and their dtypes, as the backend reports them (empty: not known). */
+  readonly modelFiles: string;
 }
 
 const IMAGE_TYPES: Readonly<Record<'raw' | 'compressed', string>> = {
@@ -500,5 +502,6 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
     replayMs: performance.now() - replayStarted,
     executionProvider: stats.inference.executionProvider,
     fallbackReason: stats.inference.fallbackReason,
+    modelFiles: stats.inference.modelFiles,
   };
 }

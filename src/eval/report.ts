@@ -91,6 +91,8 @@ export interface EvalReport {
     readonly path: string;
     readonly source: ModelSource;
     readonly note: string | null;
+    /** Graph files and dtypes, e.g. `onnx/decoder_model_merged_fp16.onnx (fp16), ...`. */
+    readonly files: string;
   };
   readonly device: {
     readonly requested: string;
@@ -227,6 +229,7 @@ export function buildReport(result: EvalResult, context: ReportContext): EvalRep
       path: context.model.dir,
       source: context.model.source,
       note: context.model.note,
+      files: result.modelFiles,
     },
     device: {
       requested: config.model.device,

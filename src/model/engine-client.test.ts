@@ -38,9 +38,12 @@ describe('EngineClient (engine in a worker thread)', () => {
     await engine?.dispose();
   });
 
-  it('reports the execution provider of the model it loaded', () => {
+  it('reports the execution provider and the files of the model it loaded', () => {
     expect(client.executionProvider).toBe('cpu');
     expect(client.description.modelDir).toBe(engine.folder.dir);
+    expect(client.modelFiles).toBe(
+      'onnx/vision_encoder.onnx (fp32), onnx/embed_tokens.onnx (fp32), onnx/decoder_model_merged.onnx (fp32)',
+    );
   });
 
   it('scores questions exactly as the in-process engine does', async () => {

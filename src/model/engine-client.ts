@@ -139,6 +139,11 @@ export class EngineClient {
     return this.description.executionProvider;
   }
 
+  /** The graph files and their dtypes. */
+  get modelFiles(): string {
+    return this.description.modelFiles;
+  }
+
   get fallbackReason(): string | null {
     return this.description.fallbackReason;
   }

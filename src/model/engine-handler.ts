@@ -44,6 +44,8 @@ export type RemoteScoreChoices = Remote<PromptRequest & ChoiceOptions>;
 /** Facts about the loaded engine, sent once after start. */
 export interface EngineDescription {
   readonly modelDir: string;
+  /** The graph files and their dtypes. */
+  readonly modelFiles: string;
   readonly executionProvider: string;
   readonly fallbackReason: string | null;
   readonly contextLimit: number;
@@ -60,6 +62,7 @@ export async function createEngineHandler(init: unknown) {
   return {
     describe: async (): Promise<EngineDescription> => ({
       modelDir: engine.folder.dir,
+      modelFiles: engine.modelFiles,
       executionProvider: engine.executionProvider,
       fallbackReason: engine.fallbackReason,
       contextLimit: engine.contextLimit,

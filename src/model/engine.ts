@@ -1,10 +1,9 @@
-import { relative } from 'node:path';
 import type { ModelImage } from '../image/types.js';
 import { ByteLruCache } from './byte-lru.js';
 import { ChatTemplate } from './chat-template.js';
 import { ChoiceError, ContextLengthError, RequestError, TokenizerError } from './errors.js';
 import type { EngineOptions } from './engine-options.js';
-import { loadModelFolder, type GraphName, type ModelFolder } from './folder.js';
+import { describeGraphFiles, loadModelFolder, type ModelFolder } from './folder.js';
 import {
   expandImagePlaceholders,
   imageTokenCount,
@@ -24,13 +23,6 @@ import {
 } from './runner.js';
 import { softmax, TokenSampler, type SamplingOptions } from './sampling.js';
 import { TextTokenizer } from './tokenizer.js';
-
-/** Each graph's file and dtype, e.g. `onnx/decoder_model_merged_q4f16.onnx (q4f16)`. */
-function describeGraphs(folder: ModelFolder): string {
-  return (Object.keys(folder.graphs) as GraphName[])
-    .map((graph) => `${relative(folder.dir, folder.graphs[graph])} (${folder.dtypes[graph]})`)
-    .join(', ');
-}
 
 /** An image for the model, and optionally who it is so that its features can be cached. */
 export interface EngineImage {
@@ -318,13 +310,18 @@ export class Engine {
     }
     const template = new ChatTemplate(folder.chatTemplate, tokenizer.specialTokens, folder.dir);
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    log(`model ${folder.dir}: ${describeGraphs(folder)}`);
+    log(`model ${folder.dir}: ${describeGraphFiles(folder)}`);
     const logitsOps = await LogitsOps.create();
     const runner = await ModelRunner.create(folder, { ...options, log }).catch(async (error: unknown) => {
       await logitsOps.dispose();
       throw error;
     });
     return new Engine(folder, tokenizer, runner, logitsOps, template, options);
+  }
+
+  /** The graph files and their dtypes (see {@link describeGraphFiles}). */
+  get modelFiles(): string {
+    return describeGraphFiles(this.folder);
   }
 
   /** Execution provider the graphs run on. */

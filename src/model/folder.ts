@@ -1,5 +1,5 @@
 import { access, readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { MODEL_DTYPES } from '../config/schema.js';
 import { ModelFolderError } from './errors.js';
@@ -267,6 +267,13 @@ async function findChatTemplate(dir: string, tokenizerConfig: z.infer<typeof tok
     jsonFile,
     `model folder: no chat template in ${dir} (looked for chat_template.json, chat_template.jinja and tokenizer_config.json 'chat_template')`,
   );
+}
+
+/** Each graph's file and dtype, e.g. `onnx/decoder_model_merged_q4f16.onnx (q4f16)`, comma-separated. */
+export function describeGraphFiles(folder: ModelFolder): string {
+  return GRAPH_NAMES.map(
+    (graph) => `${relative(folder.dir, folder.graphs[graph])} (${folder.dtypes[graph]})`,
+  ).join(', ');
 }
 
 /**

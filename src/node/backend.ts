@@ -41,6 +41,8 @@ export interface InferenceBackend {
   readonly executionProvider?: string;
   /** Why a GPU was asked for but another provider runs; null or absent: none. */
   readonly fallbackReason?: string | null;
+  /** The model's files and their dtypes, for diagnostics; absent: not known. */
+  readonly modelFiles?: string;
   /**
    * The model runs in another thread and takes image pixels in shared memory without copying them
    * (EngineClient): the node then preprocesses frames straight into a SharedArrayBuffer.

@@ -249,6 +249,7 @@ function inferenceStatus(input: DiagnosticsInput): DiagnosticStatusMessage {
   const values: KeyValueMessage[] = [
     { key: 'state', value: stats.state },
     { key: 'model', value: inf.model },
+    { key: 'model_files', value: inf.modelFiles },
     { key: 'execution_provider', value: inf.executionProvider },
     { key: 'fallback_reason', value: inf.fallbackReason ?? '' },
     { key: 'backend_state', value: inf.backend?.state ?? '' },

@@ -383,6 +383,7 @@ describe('SpatialNodeCore.query', () => {
       generate: (request) => engine.generate(request),
       executionProvider: 'cpu',
       fallbackReason: 'CUDA provider library not installed',
+      modelFiles: 'onnx/decoder_model_merged_q4f16.onnx (q4f16)',
       stats: () => ({ state: 'ready', restarts, lastRestartReason: restarts ? 'worker crashed' : null }),
     };
     const { core: node, clock } = await core({ backend: hosted });
@@ -395,6 +396,10 @@ describe('SpatialNodeCore.query', () => {
     const second = node.diagnostics(clock.now()).status.find((s) => s.name === 'actial: inference');
     expect(second?.message).toContain('model host restarted 2 times');
     expect(second?.values).toContainEqual({ key: 'backend_restarts', value: '2' });
+    expect(second?.values).toContainEqual({
+      key: 'model_files',
+      value: 'onnx/decoder_model_merged_q4f16.onnx (q4f16)',
+    });
     await node.close();
   });
 

@@ -621,6 +621,7 @@ export class SpatialNodeCore {
         model: this.modelName,
         executionProvider: this.#backend.executionProvider ?? 'unknown',
         fallbackReason: this.#backend.fallbackReason ?? null,
+        modelFiles: this.#backend.modelFiles ?? '',
         backend: this.#backendStats(),
         running: this.#current?.job.kind ?? null,
         queued: this.#queue.size,

@@ -64,6 +64,8 @@ export interface InferenceStats {
   readonly model: string;
   readonly executionProvider: string;
   readonly fallbackReason: string | null;
+  /** The model's files and their dtypes; empty when the backend does not say. */
+  readonly modelFiles: string;
   readonly backend: BackendStats | null;
   /** Kind of the job running, or null. */
   readonly running: JobKind | null;

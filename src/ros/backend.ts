@@ -52,6 +52,7 @@ export async function createWorkerBackend(
     generate: (request) => engine.generate(request),
     executionProvider: engine.executionProvider,
     fallbackReason: engine.fallbackReason,
+    modelFiles: engine.modelFiles,
     sharedImageMemory: true,
     ...(pool ? { prepareImage: pool.prepare } : {}),
     stats: () => {

@@ -90,6 +90,9 @@ describe('actial eval on synthetic bags, end to end (real model, real subprocess
     expect(report.bag).toMatchObject({ storage: 'mcap', sample: false, limited: false, truncated: null });
     expect(report.model).toMatchObject({ source: 'argument', path: model });
     expect(report.device.executionProvider).toBe('cpu');
+    expect(report.model.files).toMatch(
+      /^onnx\/vision_encoder\.onnx \(fp32\), .*onnx\/decoder_model_merged\.onnx \(fp32\)$/,
+    );
     expect(report.config.pairs).toEqual([['cam1', 'cam2']]);
     // Ground truth from tf equals the labels the synthetic generator assigned to each pair.
     const generator = new PairGenerator({ seed: 1_000_000, size: 56 });
