@@ -108,6 +108,13 @@ export const engineSuite: BenchSuite = {
         rounds,
       ).finally(() => explicitEngine.dispose());
 
+      // The same scoring on an engine that keeps no KV cache of the prompt text before the images.
+      const uncachedEngine = await Engine.create({ modelDir: dir, log: () => {}, prefixCacheMib: 0 });
+      const [prefixCachedMs = NaN, uncachedMs = NaN] = await interleaved(
+        [score, scoreWith(uncachedEngine)],
+        rounds,
+      ).finally(() => uncachedEngine.dispose());
+
       const figure = (
         name: string,
         value: number,
@@ -127,6 +134,7 @@ export const engineSuite: BenchSuite = {
         figure('viewpoint_shared_vs_independent.ratio', independentMs / sharedMs, 'x', 'higher', 2),
         figure('scoring.explicit_attention_ms', explicitMs, 'ms', 'lower', null),
         figure('scoring.fused_attention_speedup', explicitMs / fusedMs, 'x', 'higher', null),
+        figure('scoring.prefix_cache_speedup', uncachedMs / prefixCachedMs, 'x', 'higher', null),
       ];
     } finally {
       await reference.dispose();

@@ -107,6 +107,8 @@ export const modelSchema = z
     max_context_tokens: z.number().int().min(0).default(0),
     /** Vision feature cache size, MiB. */
     vision_cache_mib: z.number().int().min(0).default(256),
+    /** KV cache of the prompt text before the first image (system prompt), kept across requests, MiB; 0 = off. */
+    prefix_cache_mib: z.number().int().min(0).default(32),
     /** Default generation length for free-form questions. */
     max_new_tokens: z.number().int().min(1).max(32768).default(256),
     /** Per-request time limit, seconds. */

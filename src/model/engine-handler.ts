@@ -28,6 +28,7 @@ export const engineInitSchema = z
     intraOpThreads: z.number().int().min(0).optional(),
     maxContextTokens: z.number().int().min(0).optional(),
     visionCacheMib: z.number().min(0).optional(),
+    prefixCacheMib: z.number().min(0).optional(),
     maxNewTokens: z.number().int().min(1).optional(),
   })
   .strict();

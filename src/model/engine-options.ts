@@ -15,6 +15,11 @@ export interface EngineOptions extends ModelRunnerOptions {
   readonly maxContextTokens?: number;
   /** Budget of the vision-feature cache in MiB (default 256; 0 disables it). */
   readonly visionCacheMib?: number;
+  /**
+   * Budget in MiB (default 32; 0 disables it) of the KV caches of prompt text before the first
+   * image (system prompt, user header), kept across requests so that their prefill starts after it.
+   */
+  readonly prefixCacheMib?: number;
   /** Generation length when a request does not say (default 256). */
   readonly maxNewTokens?: number;
 }
@@ -33,6 +38,7 @@ export function engineOptionsFromConfig(config: ModelConfig): EngineOptions {
     deviceId: config.device_id,
     maxContextTokens: config.max_context_tokens,
     visionCacheMib: config.vision_cache_mib,
+    prefixCacheMib: config.prefix_cache_mib,
     maxNewTokens: config.max_new_tokens,
   };
 }

@@ -359,6 +359,83 @@ describe('Engine choice scoring', () => {
   });
 });
 
+describe('Engine prefix cache (prompt text before the first image)', () => {
+  it('starts later requests after the kept text, with the results of an engine without it', async () => {
+    const kept = await Engine.create({ modelDir: dir, log: () => {} });
+    const plain = await Engine.create({ modelDir: dir, log: () => {}, prefixCacheMib: 0 });
+    try {
+      const starts: number[] = [];
+      // Record where each decoder pass starts.
+      const runner = kept.runner;
+      const forward = runner.forward.bind(runner);
+      const forwardLogits = runner.forwardLogits.bind(runner);
+      runner.forward = (input) => (starts.push(input.start), forward(input));
+      runner.forwardLogits = (input) => (starts.push(input.start), forwardLogits(input));
+      const system = 'Be exact.';
+      const question = {
+        system,
+        question: viewpointQuestion,
+        choices: ['A', 'B', 'C'],
+        answerPrefix: '<answer>',
+      };
+      const head = kept.renderPrompt({ images, system, question: 'Q' }).indexOf('<|image_pad|>');
+      const headTokens = kept.tokenizer.encode(
+        kept.renderPrompt({ images, system, question: 'Q' }).slice(0, head),
+      ).length;
+
+      const first = await kept.scoreChoices({ images, ...question });
+      expect(starts[0]).toBe(0);
+      expect(kept.prefixCacheStats.entries).toBe(1);
+      expect(
+        relativeError(first.probabilities, (await plain.scoreChoices({ images, ...question })).probabilities),
+      ).toBeLessThan(1e-4);
+
+      // Other images, the same text before them: the prefill starts after it.
+      const others = [...images].reverse();
+      starts.length = 0;
+      const second = await kept.scoreChoices({ images: others, ...question });
+      expect(starts[0]).toBe(headTokens);
+      const alone = await plain.scoreChoices({ images: others, ...question });
+      expect(relativeError(second.logProbs ?? [], alone.logProbs ?? [])).toBeLessThan(1e-4);
+
+      starts.length = 0;
+      const asked = {
+        images: others,
+        system,
+        question: viewpointQuestion,
+        maxNewTokens: 4,
+        outputLogits: true,
+      };
+      const generated = await kept.generate(asked);
+      expect(starts[0]).toBe(headTokens);
+      const reference = await plain.generate(asked);
+      expect(generated.tokenIds).toEqual(reference.tokenIds);
+      generated.logits?.forEach((row, step) => {
+        expect(relativeError(row, reference.logits?.[step] as Float32Array)).toBeLessThan(1e-4);
+      });
+
+      const questions = [question, { ...question, question: 'Which way? A: left B: right C: none' }];
+      starts.length = 0;
+      const set = await kept.scoreQuestions({ images: others, system, questions });
+      expect(starts[0]).toBe(headTokens);
+      const setAlone = await plain.scoreQuestions({ images: others, system, questions });
+      set.results.forEach((result, i) => {
+        expect(relativeError(result.probabilities, setAlone.results[i]?.probabilities ?? [])).toBeLessThan(
+          1e-4,
+        );
+      });
+
+      // Another system prompt is another entry; the engine without the cache keeps none.
+      await kept.scoreChoices({ images, ...question, system: 'Be brief.' });
+      expect(kept.prefixCacheStats.entries).toBe(2);
+      expect(plain.prefixCacheStats).toEqual({ entries: 0, bytes: 0 });
+    } finally {
+      await kept.dispose();
+      await plain.dispose();
+    }
+  });
+});
+
 describe('Engine vision cache', () => {
   it('encodes a keyed frame once and again when its preprocessing changes', async () => {
     const cached = await Engine.create({ modelDir: dir, log: () => {}, visionCacheMib: 4 });
@@ -421,6 +498,7 @@ describe('engineOptionsFromConfig', () => {
       deviceId: 1,
       maxContextTokens: 0,
       visionCacheMib: 8,
+      prefixCacheMib: 32,
       maxNewTokens: 256,
     });
     const mixed = modelSchema.parse({

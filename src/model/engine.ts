@@ -19,6 +19,7 @@ import {
   type ForwardOutput,
   type LogitsOutput,
   type ImageFeatures,
+  type FloatData,
   type KvCache,
 } from './runner.js';
 import { softmax, TokenSampler, type SamplingOptions } from './sampling.js';
@@ -259,6 +260,8 @@ export class Engine {
   readonly #template: ChatTemplate;
   readonly #layout: ImageTokenLayout;
   readonly #visionCache: ByteLruCache<ImageFeatures>;
+  /** KV caches of prompt text before the first image (system prompt, user header), by token ids. */
+  readonly #textHeads: ByteLruCache<KvCache>;
   readonly #sequences = new ByteLruCache<Sequence>(
     SEQUENCE_CACHE_BYTES,
     (s) => s.ids.length * 8 + s.positionIds.byteLength,
@@ -288,6 +291,9 @@ export class Engine {
     this.#visionCache = new ByteLruCache(
       (options.visionCacheMib ?? 256) * 1024 * 1024,
       (f) => f.data.byteLength,
+    );
+    this.#textHeads = new ByteLruCache((options.prefixCacheMib ?? 32) * 1024 * 1024, (cache) =>
+      cache.tensors.reduce((bytes, tensor) => bytes + (tensor.data as FloatData).byteLength, 0),
     );
   }
 
@@ -342,6 +348,11 @@ export class Engine {
   /** Entries and bytes held by the vision-feature cache. */
   get visionCacheStats(): { readonly entries: number; readonly bytes: number } {
     return { entries: this.#visionCache.size, bytes: this.#visionCache.bytes };
+  }
+
+  /** Entries and bytes held by the cache of prompt text before the first image. */
+  get prefixCacheStats(): { readonly entries: number; readonly bytes: number } {
+    return { entries: this.#textHeads.size, bytes: this.#textHeads.bytes };
   }
 
   /** The prompt text of a request, with one image placeholder per image, before expansion. */
@@ -561,6 +572,14 @@ export class Engine {
     logitsToKeep: number,
   ): Promise<Output> {
     state.signal?.throwIfAborted();
+    if (start === 0 && cache.length === 0) {
+      const head = this.#textHeadOf(sequence, end);
+      const cached = head && this.#textHeads.get(head.key);
+      if (head && cached) {
+        start = head.length;
+        cache = cached;
+      }
+    }
     return state.watch.time('prefillMs', () =>
       pass({
         ids: sequence.ids,
@@ -582,6 +601,7 @@ export class Engine {
     end: number,
     from: Prefilled | null,
   ): Promise<Prefilled> {
+    const head = from === null && start === 0 ? this.#textHeadOf(sequence, end) : null;
     const output = await this.#run(
       this.#forward,
       state,
@@ -591,7 +611,29 @@ export class Engine {
       from?.cache ?? this.#runner.emptyCache(),
       1,
     );
+    if (head && !this.#textHeads.has(head.key)) {
+      this.#textHeads.set(head.key, this.#runner.cachePrefix(output.cache, head.length));
+    }
     return { cache: output.cache, lastLogits: output.logits };
+  }
+
+  /**
+   * The text before the first image of `sequence` (system prompt, user header), as a key of
+   * {@link #textHeads}: the same in every request with that text, so its KV cache is kept across
+   * requests and a pass from the start of a sequence begins after it. Null when there is no image,
+   * nothing before it, the pass ends within it or the cache is off.
+   */
+  #textHeadOf(sequence: Sequence, end: number): { key: string; length: number } | null {
+    if (this.#textHeads.maxBytes === 0) return null;
+    const length = sequence.ids.indexOf(this.#layout.imageTokenId);
+    if (length < 1 || length >= end) return null;
+    return { key: sequence.ids.slice(0, length).join(','), length };
+  }
+
+  /** Whether a pass over [0, end) of `sequence` would compute a text head that is not kept yet. */
+  #textHeadMissing(sequence: Sequence, end: number): boolean {
+    const head = this.#textHeadOf(sequence, end);
+    return head !== null && !this.#textHeads.has(head.key);
   }
 
   /**
@@ -622,13 +664,14 @@ export class Engine {
       }
     }
     let tokensRun = shared - start;
-    // Only choices of several tokens continue past the shared part; otherwise its cache is not fetched.
+    // Only choices of several tokens continue past the shared part, and a pass from the start keeps
+    // its text head when that is new; otherwise the pass's cache is not fetched.
     const continued = tokenIds.some((ids) => ids.length > 1);
     const first = sequences[0] as Sequence;
     const base =
       shared === start && from !== null
         ? from
-        : continued
+        : continued || (from === null && this.#textHeadMissing(first, shared))
           ? await this.#prefill(state, first, start, shared, from)
           : null;
     const lastLogits =

@@ -314,6 +314,36 @@ export class ModelRunner {
     return this.#emptyCache;
   }
 
+  /**
+   * The first `length` positions of `cache`, copied: a causal decoder's keys and values at a
+   * position depend only on the tokens up to it, so this is the cache of that prefix.
+   */
+  cachePrefix(cache: KvCache, length: number): KvCache {
+    if (!Number.isInteger(length) || length < 0 || length > cache.length) {
+      throw new RangeError(`cache prefix of ${length} tokens asked from a cache of ${cache.length}`);
+    }
+    return {
+      length,
+      tensors: cache.tensors.map((tensor) => {
+        const [batch = 1, heads = 0, total = 0, headDim = 0] = tensor.dims;
+        const data = tensor.data as FloatData;
+        const out =
+          data instanceof Float32Array
+            ? new Float32Array(batch * heads * length * headDim)
+            : new Uint16Array(batch * heads * length * headDim);
+        for (let row = 0; row < batch * heads; row++) {
+          out.set(
+            data.subarray(row * total * headDim, (row * total + length) * headDim),
+            row * length * headDim,
+          );
+        }
+        return out instanceof Float32Array
+          ? new ort.Tensor('float32', out, [batch, heads, length, headDim])
+          : new ort.Tensor('float16', out, [batch, heads, length, headDim]);
+      }),
+    };
+  }
+
   /** Runs the vision encoder on one image; features are in the embedding's float type. */
   async encodeImage(image: ModelImage): Promise<ImageFeatures> {
     const [t, h, w] = image.gridThw;
