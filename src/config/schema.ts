@@ -113,6 +113,8 @@ export const modelSchema = z
     max_new_tokens: z.number().int().min(1).max(32768).default(256),
     /** Per-request time limit, seconds. */
     timeout_s: z.number().positive().default(30),
+    /** At configure, score one question and generate two tokens before the first frame (a model that cannot run fails configure). */
+    warm_up: z.boolean().default(true),
   })
   .strict();
 

@@ -4,7 +4,7 @@
  * node unconfigured, and a later configure succeeds once the folder is fixed. Also a request storm
  * on ~/query through the adapter.
  */
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageMessage, NS } from '../../test/helpers/node-frames.js';
@@ -86,6 +86,17 @@ describe('configure with a broken model folder (real loader, worker thread)', ()
         new RegExp(
           `loading the model failed: .*ModelFolderError: .*missing file ${join(model, 'tokenizer.json')}`,
         ),
+    ],
+    [
+      'a config.json whose hidden size the graphs do not have (it loads, its first request fails)',
+      async () => {
+        const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as {
+          text_config: Record<string, unknown>;
+        };
+        config.text_config.hidden_size = 32;
+        await writeFile(join(model, 'config.json'), JSON.stringify(config));
+      },
+      () => /loading the model failed: .*model warm-up failed: .*width 16, the language model 32/,
     ],
     [
       'a config.json that is not JSON',

@@ -6,6 +6,7 @@ import type { NodeConfig } from '../config/schema.js';
 import { ImagePreparePool } from '../image/prepare-pool.js';
 import { EngineClient } from '../model/engine-client.js';
 import { engineOptionsFromConfig } from '../model/engine-options.js';
+import { warmUpBackend } from '../node/warm-up.js';
 import type { RosBackend } from './adapter.js';
 
 /** A configuration that names no model this factory can load. */
@@ -19,9 +20,18 @@ export class ModelPathError extends Error {
   }
 }
 
+/** A model that loaded but failed its first requests (see `model.warm_up`). */
+export class ModelWarmUpError extends Error {
+  override readonly name = 'ModelWarmUpError';
+  constructor(cause: unknown) {
+    super(`model warm-up failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 /**
  * Loads `model.*` of the config into an {@link EngineClient} (worker thread), and starts
- * `image.prepare_threads` threads that decode and preprocess frames (none for 0); `close` stops both.
+ * `image.prepare_threads` threads that decode and preprocess frames (none for 0), then warms the
+ * model up (`model.warm_up`, see {@link warmUpBackend}); `close` stops both.
  */
 export async function createWorkerBackend(
   config: NodeConfig,
@@ -46,6 +56,15 @@ export async function createWorkerBackend(
   } catch (error) {
     await pool?.close();
     throw error;
+  }
+  if (model.warm_up) {
+    try {
+      const { scoringMs, generationMs } = await warmUpBackend(engine, config);
+      log(`model warm-up: scoring ${scoringMs.toFixed(0)} ms, generation ${generationMs.toFixed(0)} ms`);
+    } catch (error) {
+      await Promise.all([engine.dispose(), pool?.close()]);
+      throw new ModelWarmUpError(error);
+    }
   }
   return {
     scoreQuestions: (request) => engine.scoreQuestions(request),

@@ -40,6 +40,8 @@ export const PARAMETER_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'model.min_pixels': 'Smallest model input per image, pixels (after smart_resize).',
   'model.max_context_tokens': "Largest prompt + answer length in tokens; 0 = the model's own limit.",
   'model.vision_cache_mib': 'Vision feature cache size, MiB.',
+  'model.warm_up':
+    'At configure, score one question and generate two tokens before the first frame (a model that cannot run fails configure).',
   'model.prefix_cache_mib':
     'KV cache of the prompt text before the first image (system prompt), kept across requests, MiB; 0 = off.',
   'model.max_new_tokens': 'Default generation length for free-form questions.',
