@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { writeRigBag, writeRigConfig } from '../../../test/helpers/bag-synth.js'
 import { tinyModelDir } from '../../../test/helpers/tiny-model.js';
 import { openBag } from '../../bag/open.js';
 import type { EvalReport } from '../../eval/report.js';
+import { readFolderJson, variantFolder } from '../../model/test-folders.js';
 import { PairGenerator } from '../../synth/pair.js';
 
 const LABELS = ['left', 'none', 'right'];
@@ -250,6 +252,42 @@ describe('actial eval on synthetic bags, end to end (real model, real subprocess
     );
     expect(badLimit.code).toBe(2);
     expect(badLimit.stderr).toMatch(/--limit: '0' is not a whole number >= 1/);
+  });
+
+  it('a model that loads but cannot run: exit 1 naming the warm-up failure, before any pair', async () => {
+    const bag = join(dir, 'warm.mcap');
+    const config = join(dir, 'warm.yaml');
+    await writeRigBag(bag, {
+      steps: 2,
+      cameras: [
+        { name: 'cam1', view: 1 },
+        { name: 'cam2', view: 2 },
+      ],
+    });
+    await writeRigConfig(config, ['cam1', 'cam2'], [['cam1', 'cam2']]);
+    const modelConfig = await readFolderJson(model, 'config.json');
+    const variant = await variantFolder(model, {
+      'config.json': JSON.stringify({
+        ...modelConfig,
+        text_config: { ...(modelConfig.text_config as object), hidden_size: 32 },
+      }),
+    });
+    try {
+      const out = join(dir, 'warm-out');
+      const result = await runCli(
+        ['eval', '--bag', bag, '--config', config, '--model', variant.dir, '--out', out],
+        {
+          cwd: dir,
+        },
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /model warm-up failed in .*: image features have width 16, the language model 32/,
+      );
+      expect(existsSync(join(out, 'report.json'))).toBe(false);
+    } finally {
+      await variant.remove();
+    }
   });
 
   it('a truncated bag: the pairs before the cut are scored and the report says where it ended', async () => {

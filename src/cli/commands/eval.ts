@@ -23,6 +23,7 @@ import {
 import { packageRoot } from '../../model/bundled.js';
 import { engineOptionsFromConfig } from '../../model/engine-options.js';
 import { Engine } from '../../model/engine.js';
+import { warmUpBackend } from '../../node/warm-up.js';
 import { ModelError } from '../../model/errors.js';
 import { LABEL_PRESETS, type LabelPreset } from '../../spatial/labels.js';
 import { interruptOnSignals } from '../interrupt.js';
@@ -102,12 +103,25 @@ async function createEngine(config: NodeConfig, model: ResolvedModel): Promise<E
   if (!existsSync(model.dir) || !statSync(model.dir).isDirectory()) {
     throw new CliError(`--model: '${model.dir}' is not a model folder`, 2);
   }
+  let engine: Engine;
   try {
-    return await Engine.create(engineOptionsFromConfig({ ...config.model, path: model.dir }));
+    engine = await Engine.create(engineOptionsFromConfig({ ...config.model, path: model.dir }));
   } catch (error) {
     if (error instanceof ModelError)
       throw new CliError(`cannot load the model in ${model.dir}: ${error.message}`, 1);
     throw error;
+  }
+  if (!config.model.warm_up) return engine;
+  // As the node does at configure, so that the first pair's latency is not the model's first run.
+  try {
+    await warmUpBackend(engine, config);
+    return engine;
+  } catch (error) {
+    await engine.dispose();
+    throw new CliError(
+      `model warm-up failed in ${model.dir}: ${error instanceof Error ? error.message : String(error)}`,
+      1,
+    );
   }
 }
 
