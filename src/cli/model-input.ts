@@ -9,7 +9,8 @@ import { preprocess } from '../image/preprocess.js';
 import { bundledModelDir } from '../model/bundled.js';
 import { Engine, type EngineImage } from '../model/engine.js';
 import { ModelError } from '../model/errors.js';
-import type { GraphName, ModelDtype } from '../model/folder.js';
+import { setGraphDtypes } from '../model/engine-options.js';
+import type { ModelDtype } from '../model/folder.js';
 import { CliError, log } from './output.js';
 
 /** The options {@link addModelOptions} adds, as commander gives them. */
@@ -103,14 +104,6 @@ export async function loadImage(
   }
 }
 
-function graphDtypesOf(opts: ModelCliOptions): Partial<Record<GraphName, ModelDtype>> {
-  return {
-    ...(opts.visionDtype ? { visionEncoder: opts.visionDtype } : {}),
-    ...(opts.embedDtype ? { embedTokens: opts.embedDtype } : {}),
-    ...(opts.decoderDtype ? { decoder: opts.decoderDtype } : {}),
-  };
-}
-
 /**
  * Reads several image files at once (see {@link loadImage}); when some are bad, fails naming the
  * first bad one in the order given, whichever finished first.
@@ -132,7 +125,11 @@ export async function openEngine(opts: ModelCliOptions): Promise<Engine> {
   return Engine.create({
     modelDir: modelDirOf(opts),
     dtype: opts.dtype,
-    graphDtypes: graphDtypesOf(opts),
+    graphDtypes: setGraphDtypes({
+      visionEncoder: opts.visionDtype,
+      embedTokens: opts.embedDtype,
+      decoder: opts.decoderDtype,
+    }),
     device: opts.device,
     deviceId,
     log,

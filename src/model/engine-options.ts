@@ -3,7 +3,7 @@ import { RequestError } from './errors.js';
 import type { GraphName, ModelDtype } from './folder.js';
 import type { ModelRunnerOptions } from './runner.js';
 
-/** Options of {@link Engine.create}. */
+/** Options of `Engine.create`. */
 export interface EngineOptions extends ModelRunnerOptions {
   /** Model folder in the transformers.js v4 layout. */
   readonly modelDir: string;
@@ -33,7 +33,11 @@ export function engineOptionsFromConfig(config: ModelConfig): EngineOptions {
   return {
     modelDir: config.path,
     dtype: config.dtype,
-    graphDtypes: graphDtypesFromConfig(config),
+    graphDtypes: setGraphDtypes({
+      visionEncoder: config.vision_dtype,
+      embedTokens: config.embed_dtype,
+      decoder: config.decoder_dtype,
+    }),
     device: config.device,
     deviceId: config.device_id,
     maxContextTokens: config.max_context_tokens,
@@ -43,11 +47,16 @@ export function engineOptionsFromConfig(config: ModelConfig): EngineOptions {
   };
 }
 
-/** The `model.*_dtype` parameters that are set, as {@link EngineOptions.graphDtypes}. */
-function graphDtypesFromConfig(config: ModelConfig): Partial<Record<GraphName, ModelDtype>> {
-  const graphDtypes: Partial<Record<GraphName, ModelDtype>> = {};
-  if (config.vision_dtype) graphDtypes.visionEncoder = config.vision_dtype;
-  if (config.embed_dtype) graphDtypes.embedTokens = config.embed_dtype;
-  if (config.decoder_dtype) graphDtypes.decoder = config.decoder_dtype;
-  return graphDtypes;
+/**
+ * The graph dtypes that are set ('' or absent: not set; the `model.*_dtype` parameters, the CLI's
+ * `--*-dtype` options), as {@link EngineOptions.graphDtypes}.
+ */
+export function setGraphDtypes(
+  dtypes: Readonly<Record<GraphName, ModelDtype | '' | undefined>>,
+): Partial<Record<GraphName, ModelDtype>> {
+  const set: Partial<Record<GraphName, ModelDtype>> = {};
+  for (const [graph, dtype] of Object.entries(dtypes) as [GraphName, ModelDtype | '' | undefined][]) {
+    if (dtype) set[graph] = dtype;
+  }
+  return set;
 }

@@ -378,10 +378,8 @@ describe('Engine prefix cache (prompt text before the first image)', () => {
         choices: ['A', 'B', 'C'],
         answerPrefix: '<answer>',
       };
-      const head = kept.renderPrompt({ images, system, question: 'Q' }).indexOf('<|image_pad|>');
-      const headTokens = kept.tokenizer.encode(
-        kept.renderPrompt({ images, system, question: 'Q' }).slice(0, head),
-      ).length;
+      const rendered = kept.renderPrompt({ images, system, question: 'Q' });
+      const headTokens = kept.tokenizer.encode(rendered.slice(0, rendered.indexOf('<|image_pad|>'))).length;
 
       const first = await kept.scoreChoices({ images, ...question });
       expect(starts[0]).toBe(0);

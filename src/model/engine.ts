@@ -21,6 +21,7 @@ import {
   type ImageFeatures,
   type FloatData,
   type KvCache,
+  logToStderr,
 } from './runner.js';
 import { softmax, TokenSampler, type SamplingOptions } from './sampling.js';
 import { TextTokenizer } from './tokenizer.js';
@@ -160,6 +161,11 @@ interface Sequence {
   readonly ids: readonly number[];
   readonly positionIds: BigInt64Array;
   readonly ropeDelta: number;
+  /**
+   * The text before the first image (system prompt, user header) as a key of the prefix cache, and
+   * its length in tokens; null without an image or without text before it.
+   */
+  readonly textHead: { readonly key: string; readonly length: number } | null;
 }
 
 /**
@@ -264,7 +270,7 @@ export class Engine {
   readonly #textHeads: ByteLruCache<KvCache>;
   readonly #sequences = new ByteLruCache<Sequence>(
     SEQUENCE_CACHE_BYTES,
-    (s) => s.ids.length * 8 + s.positionIds.byteLength,
+    (s) => s.ids.length * 8 + s.positionIds.byteLength + 2 * (s.textHead?.key.length ?? 0),
   );
 
   private constructor(
@@ -315,7 +321,7 @@ export class Engine {
       );
     }
     const template = new ChatTemplate(folder.chatTemplate, tokenizer.specialTokens, folder.dir);
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const log = options.log ?? logToStderr;
     log(`model ${folder.dir}: ${describeGraphFiles(folder)}`);
     const logitsOps = await LogitsOps.create();
     const runner = await ModelRunner.create(folder, { ...options, log }).catch(async (error: unknown) => {
@@ -524,7 +530,12 @@ export class Engine {
     const cached = this.#sequences.get(key);
     if (cached) return cached;
     const ids = expandImagePlaceholders(make(), grids, this.#layout);
-    const sequence = { ids, ...mropePositions(ids, grids, this.#layout) };
+    const headLength = ids.indexOf(this.#layout.imageTokenId);
+    const sequence = {
+      ids,
+      ...mropePositions(ids, grids, this.#layout),
+      textHead: headLength >= 1 ? { key: ids.slice(0, headLength).join(','), length: headLength } : null,
+    };
     this.#sequences.set(key, sequence);
     return sequence;
   }
@@ -623,11 +634,9 @@ export class Engine {
    * requests and a pass from the start of a sequence begins after it. Null when there is no image,
    * nothing before it, the pass ends within it or the cache is off.
    */
-  #textHeadOf(sequence: Sequence, end: number): { key: string; length: number } | null {
-    if (this.#textHeads.maxBytes === 0) return null;
-    const length = sequence.ids.indexOf(this.#layout.imageTokenId);
-    if (length < 1 || length >= end) return null;
-    return { key: sequence.ids.slice(0, length).join(','), length };
+  #textHeadOf(sequence: Sequence, end: number): Sequence['textHead'] {
+    const head = sequence.textHead;
+    return this.#textHeads.maxBytes > 0 && head && head.length < end ? head : null;
   }
 
   /** Whether a pass over [0, end) of `sequence` would compute a text head that is not kept yet. */

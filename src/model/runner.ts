@@ -60,13 +60,13 @@ export interface ForwardInput {
   readonly logitsToKeep: number;
 }
 
-/** Logits of the last `rows` positions of the segment ([rows, vocab], float32) and the extended cache. */
-/** The logits of one decoder pass: `rows` rows of the vocabulary, the last positions of the segment. */
+/** Logits of the last `rows` positions of the segment ([rows, vocab], float32). */
 export interface LogitsOutput {
   readonly logits: Float32Array;
   readonly rows: number;
 }
 
+/** The logits and the extended cache. */
 export interface ForwardOutput extends LogitsOutput {
   readonly cache: KvCache;
 }
@@ -79,6 +79,11 @@ function floatType(metadata: ort.InferenceSession.ValueMetadata | undefined, wha
     throw new ModelLoadError(file, `${file}: ${what} must be float32 or float16, found ${type ?? 'none'}`);
   }
   return type as FloatType;
+}
+
+/** The default log of the engine and the runner: one line to stderr. */
+export function logToStderr(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 function toType(data: FloatData, type: FloatType): FloatData {
@@ -278,7 +283,7 @@ export class ModelRunner {
    * creation fails. Throws {@link ModelLoadError} naming a graph onnxruntime cannot load.
    */
   static async create(folder: ModelFolder, options: ModelRunnerOptions = {}): Promise<ModelRunner> {
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const log = options.log ?? logToStderr;
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
@@ -337,9 +342,7 @@ export class ModelRunner {
             row * length * headDim,
           );
         }
-        return out instanceof Float32Array
-          ? new ort.Tensor('float32', out, [batch, heads, length, headDim])
-          : new ort.Tensor('float16', out, [batch, heads, length, headDim]);
+        return floatTensor(tensor.type as FloatType, out, [batch, heads, length, headDim]);
       }),
     };
   }

@@ -290,6 +290,7 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
   ]);
   const allowed = b.node('And', [causal, notPadding], { output: 'attention.allowed' });
   const masked = b.constFloat(MASKED_SCORE);
+  const scale = 1 / Math.sqrt(d.headDim);
 
   const heads = (t: string, count: number): string =>
     b.node('Transpose', [b.node('Reshape', [t, b.constInt([0, 0, count, d.headDim])])], {
@@ -308,7 +309,7 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
         attributes: {
           q_num_heads: d.numHeads,
           kv_num_heads: d.numKvHeads,
-          scale: { float: 1 / Math.sqrt(d.headDim) },
+          scale: { float: scale },
           is_causal: 0,
         },
         moreOutputs: [`present.${i}.key`, `present.${i}.value`],
@@ -330,7 +331,7 @@ export function buildDecoder(weights: TinyModelWeights, options: DecoderOptions 
     const values5 = b.node('Unsqueeze', [values, b.constInt([2])]);
     const scores = b.node('Mul', [
       b.node('MatMul', [grouped, b.node('Transpose', [keys5], { attributes: { perm: [0, 1, 2, 4, 3] } })]),
-      b.constFloat(1 / Math.sqrt(d.headDim)),
+      b.constFloat(scale),
     ]);
     const probabilities = b.node('Softmax', [b.node('Where', [allowed, scores, masked])], {
       attributes: { axis: -1 },

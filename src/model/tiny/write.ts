@@ -96,7 +96,7 @@ export async function writeModelFolder(
     ['chat_template.json', json({ chat_template: QWEN2_5_VL_CHAT_TEMPLATE })],
     [ONNX_FILES.visionEncoder, buildVisionEncoder(weights)],
     [ONNX_FILES.embedTokens, buildEmbedTokens(weights)],
-    [ONNX_FILES.decoder, buildDecoder(weights, { attention: options.attention ?? 'fused' })],
+    [ONNX_FILES.decoder, buildDecoder(weights, { attention: options.attention })],
     ...Object.entries(options.extraFiles ?? {}),
   ];
   const files: WrittenFile[] = [];
