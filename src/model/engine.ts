@@ -24,6 +24,7 @@ import {
   logToStderr,
 } from './runner.js';
 import { softmax, TokenSampler, type SamplingOptions } from './sampling.js';
+import { commonPrefixLength, scoredPrefixLength } from './token-prefix.js';
 import { TextTokenizer } from './tokenizer.js';
 
 /** An image for the model, and optionally who it is so that its features can be cached. */
@@ -221,21 +222,6 @@ class Stopwatch {
   }
 }
 
-function commonPrefixLength(sequences: readonly (readonly number[])[]): number {
-  const [first, ...rest] = sequences;
-  if (!first) return 0;
-  let n = first.length;
-  for (const s of rest) {
-    n = Math.min(n, s.length);
-    for (let i = 0; i < n; i++) {
-      if (s[i] !== first[i]) {
-        n = i;
-        break;
-      }
-    }
-  }
-  return n;
-}
 
 function validateChoices(choices: readonly string[]): void {
   if (choices.length === 0) throw new ChoiceError(null, 'no answer choices given');
@@ -459,7 +445,7 @@ export class Engine {
       this.#choiceSequences(prompts[i] as string, q, images.grids),
     );
     const all = groups.flat();
-    const shared = Math.min(commonPrefixLength(all.map((s) => s.ids)), ...all.map((s) => s.ids.length - 1));
+    const shared = scoredPrefixLength(all.map((s) => s.ids));
     const state: RequestState = { images, signal: request.signal, watch };
     const prefix = await this.#prefill(state, all[0] as Sequence, 0, shared, null);
     let prefilled = shared;
@@ -658,7 +644,7 @@ export class Engine {
   ): Promise<{ scores: ChoiceScores; tokensRun: number }> {
     const shared = Math.max(
       start,
-      Math.min(commonPrefixLength(sequences.map((s) => s.ids)), ...sequences.map((s) => s.ids.length - 1)),
+      scoredPrefixLength(sequences.map((s) => s.ids)),
     );
     const tokenIds = sequences.map((s) => s.ids.slice(shared));
     if (options.singleToken) {

@@ -13,6 +13,7 @@ import { ChatTemplate } from '../chat-template.js';
 import { expandImagePlaceholders, mropePositions, type ImageGrid } from '../image-tokens.js';
 import { QWEN2_5_VL_CHAT_TEMPLATE } from '../tiny/chat-template.js';
 import { QWEN_TOKEN_IDS } from '../tiny/config.js';
+import { scoredPrefixLength } from '../token-prefix.js';
 import { TextTokenizer } from '../tokenizer.js';
 
 /**
@@ -90,20 +91,6 @@ export function qwenTokenizer(): TextTokenizer {
   return TextTokenizer.fromJson(read('tokenizer.json'), read('tokenizer_config.json'));
 }
 
-function commonPrefixLength(sequences: readonly (readonly number[])[]): number {
-  const [first = [], ...rest] = sequences;
-  let n = first.length;
-  for (const s of rest) {
-    n = Math.min(n, s.length);
-    for (let i = 0; i < n; i++) {
-      if (s[i] !== first[i]) {
-        n = i;
-        break;
-      }
-    }
-  }
-  return n;
-}
 
 function equal(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -159,7 +146,7 @@ export function buildPromptSet(tokenizer: TextTokenizer = qwenTokenizer()): Prom
           )
             throw new Error(`system ${systemIndex}: the ids around the images differ between questions`);
           const choices = OPTION_LETTERS.map((letter) => expand(prompt + answerPrefix + letter));
-          const shared = Math.min(commonPrefixLength(choices), ...choices.map((c) => c.length - 1));
+          const shared = scoredPrefixLength(choices);
           const scored = choices.map((c) => c.slice(shared));
           if (scored.some((s) => s.length !== 1))
             throw new Error(`${kind} [${order.join(', ')}] '${answerPrefix}': a choice is not one token`);
