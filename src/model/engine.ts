@@ -222,7 +222,6 @@ class Stopwatch {
   }
 }
 
-
 function validateChoices(choices: readonly string[]): void {
   if (choices.length === 0) throw new ChoiceError(null, 'no answer choices given');
   const seen = new Set<string>();
@@ -642,10 +641,7 @@ export class Engine {
     start: number,
     from: Prefilled | null,
   ): Promise<{ scores: ChoiceScores; tokensRun: number }> {
-    const shared = Math.max(
-      start,
-      scoredPrefixLength(sequences.map((s) => s.ids)),
-    );
+    const shared = Math.max(start, scoredPrefixLength(sequences.map((s) => s.ids)));
     const tokenIds = sequences.map((s) => s.ids.slice(shared));
     if (options.singleToken) {
       for (const [i, ids] of tokenIds.entries()) {

@@ -91,7 +91,6 @@ export function qwenTokenizer(): TextTokenizer {
   return TextTokenizer.fromJson(read('tokenizer.json'), read('tokenizer_config.json'));
 }
 
-
 function equal(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
