@@ -10,7 +10,8 @@ import { FakeRcl, type FakeLifecycleNode } from '../../test/ros/fake-rclnodejs.j
 import type { ViewpointEstimateMessage } from '../spatial/index.js';
 import type { DiagnosticArrayMessage, SpatialQueryRequest } from '../node/messages.js';
 import { ActialRosNode } from './adapter.js';
-import { createWorkerBackend, ModelPathError } from './backend.js';
+import { bundledModelDir } from '../model/bundled.js';
+import { createWorkerBackend, ModelPathError, resolveModelPath } from './backend.js';
 
 async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -151,10 +152,31 @@ describe('ActialRosNode with SpatialNodeCore and the tiny model', () => {
 });
 
 describe('createWorkerBackend', () => {
-  it('refuses an empty model.path with how to set it', async () => {
+  it('loads the bundled model for an empty model.path, as config/default.yaml says', async () => {
     const { nodeTestConfig } = await import('../../test/helpers/node-frames.js');
-    await expect(createWorkerBackend(nodeTestConfig(['a']))).rejects.toThrow(ModelPathError);
-    await expect(createWorkerBackend(nodeTestConfig(['a']))).rejects.toThrow(/-p model\.path:=/);
+    const base = nodeTestConfig(['a']);
+    const backend = await createWorkerBackend({
+      ...base,
+      model: { ...base.model, path: '', warm_up: false },
+    });
+    try {
+      expect(backend.modelFiles).toContain('decoder_model_merged');
+    } finally {
+      await backend.close?.();
+    }
+  });
+
+  it.each([
+    ['/models/actial-7b-onnx', '/models/actial-7b-onnx'],
+    ['', bundledModelDir()],
+  ])('model.path %j names the folder %s', (path, dir) => {
+    expect(resolveModelPath(path)).toBe(dir);
+  });
+
+  it('names the missing bundled model and how to set model.path when model.path is empty', () => {
+    const resolve = () => resolveModelPath('', '/nonexistent/bundled');
+    expect(resolve).toThrow(ModelPathError);
+    expect(resolve).toThrow(/bundled model is missing at \/nonexistent\/bundled.*-p model\.path:=/);
   });
 
   it.each([

@@ -2,22 +2,31 @@
  * The model for the ROS node: the engine in a worker thread (EngineClient), so inference never
  * blocks rclnodejs's executor; subscriptions, services and diagnostics keep flowing meanwhile.
  */
+import { existsSync } from 'node:fs';
 import type { NodeConfig } from '../config/schema.js';
 import { ImagePreparePool } from '../image/prepare-pool.js';
+import { bundledModelDir } from '../model/bundled.js';
 import { EngineClient } from '../model/engine-client.js';
 import { engineOptionsFromConfig } from '../model/engine-options.js';
 import { warmUpBackend } from '../node/warm-up.js';
 import type { RosBackend } from './adapter.js';
 
-/** A configuration that names no model this factory can load. */
+/** `model.path` is empty (the bundled model) and no bundled model is installed. */
 export class ModelPathError extends Error {
   override readonly name = 'ModelPathError';
-  constructor(readonly path: string) {
+  constructor(readonly bundledDir: string) {
     super(
-      `model.path is ${path === '' ? 'empty' : `'${path}'`}: set it to an ONNX model folder ` +
-        '(transformers.js layout), e.g. `--ros-args -p model.path:=/models/actial-7b-onnx`',
+      `model.path is empty and the bundled model is missing at ${bundledDir}: set model.path to an ONNX ` +
+        'model folder (transformers.js layout), e.g. `--ros-args -p model.path:=/models/actial-7b-onnx`',
     );
   }
+}
+
+/** The model folder `model.path` names: itself, or the bundled model when empty (which must exist). */
+export function resolveModelPath(path: string, bundledDir: string = bundledModelDir()): string {
+  if (path !== '') return path;
+  if (!existsSync(bundledDir)) throw new ModelPathError(bundledDir);
+  return bundledDir;
 }
 
 /** A model that loaded but failed its first requests (see `model.warm_up`). */
@@ -37,8 +46,7 @@ export async function createWorkerBackend(
   config: NodeConfig,
   log: (line: string) => void = () => undefined,
 ): Promise<RosBackend> {
-  const model = config.model;
-  if (model.path === '') throw new ModelPathError(model.path);
+  const model = { ...config.model, path: resolveModelPath(config.model.path) };
   const threads = config.image.prepare_threads;
   const pool =
     threads > 0
