@@ -10,6 +10,7 @@ import {
   tinyEngine,
 } from '../../test/helpers/node-frames.js';
 import type { NodeConfig } from '../config/schema.js';
+import { prepareImage } from '../image/index.js';
 import { ImagePreparePool } from '../image/prepare-pool.js';
 import type { InferenceBackend } from './backend.js';
 import type { PrepareImage } from './frames.js';
@@ -280,6 +281,42 @@ describe('SpatialNodeCore viewpoint stream', () => {
       }
     },
   );
+
+  it('counts every bad frame of a set, also one that fails after another frame of the set', async () => {
+    // Both frames of the first set fail at decode, the right one 50 ms after the left one.
+    const slowFailures: PrepareImage = async (source, options) => {
+      try {
+        return await prepareImage(source, options);
+      } catch (error) {
+        if (source.kind === 'raw' && source.message.width === 61) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw error;
+      }
+    };
+    const r = await rig(nodeTestConfig(['left', 'right']), START, slowFailures);
+    try {
+      await play(r, ['left', 'right'], 0, HZ, {
+        message: (camera, k, stamp) =>
+          k === 0
+            ? {
+                ...imageMessage({ stamp }),
+                encoding: 'yuv422',
+                width: camera === 'left' ? 63 : 61,
+                step: 126,
+              }
+            : undefined,
+      });
+      const stats = r.core.stats();
+      for (const camera of ['left', 'right']) {
+        expect(stats.cameras[camera]).toMatchObject({ rejectedTotal: 1, rejectedAtDecode: 1 });
+        expect(stats.cameras[camera]?.rejected).toEqual({ odd_size: 1 });
+      }
+      expect(stats.inference.failed.viewpoint).toBe(1);
+    } finally {
+      await r.core.close();
+    }
+  });
 
   it('publishes /diagnostics at diagnostics.rate_hz of the clock, stamped with the clock', async () => {
     const r = await rig(nodeTestConfig(['left', 'right'], { diagnostics: { rate_hz: 1 } }));

@@ -1224,25 +1224,30 @@ export class SpatialNodeCore {
   async #prepare(job: Job): Promise<EngineImage[]> {
     const started = performance.now();
     const preparation = this.#preparation();
-    try {
-      const prepare = this.#backend.prepareImage;
-      const images = await Promise.all(job.frames.map((frame) => frame.prepare(preparation, prepare)));
-      return images.map((image, i) => ({ image, key: (job.frames[i] as CameraFrame).key }));
-    } catch (error) {
-      for (const frame of job.frames) {
-        if (frame.failure && !this.#countedFailures.has(frame)) {
-          this.#countedFailures.add(frame);
-          const camera = this.#cameras.get(frame.camera);
-          if (camera) {
-            camera.rejectedAtDecode += 1;
-            this.#reject(camera, frame.failure);
-          }
+    const prepare = this.#backend.prepareImage;
+    // Every frame settles before a failure is reported, so that each bad frame of the job is counted.
+    const settled = await Promise.allSettled(job.frames.map((frame) => frame.prepare(preparation, prepare)));
+    job.prepareMs = performance.now() - started;
+    const images: EngineImage[] = [];
+    let firstError: { reason: unknown } | undefined;
+    settled.forEach((result, i) => {
+      const frame = job.frames[i] as CameraFrame;
+      if (result.status === 'fulfilled') {
+        images.push({ image: result.value, key: frame.key });
+        return;
+      }
+      firstError ??= { reason: result.reason };
+      if (frame.failure && !this.#countedFailures.has(frame)) {
+        this.#countedFailures.add(frame);
+        const camera = this.#cameras.get(frame.camera);
+        if (camera) {
+          camera.rejectedAtDecode += 1;
+          this.#reject(camera, frame.failure);
         }
       }
-      throw error;
-    } finally {
-      job.prepareMs = performance.now() - started;
-    }
+    });
+    if (firstError) throw firstError.reason;
+    return images;
   }
 
   #promptOptions(): PromptOptions {
