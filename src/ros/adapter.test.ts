@@ -512,6 +512,16 @@ describe('parameter changes at run time', () => {
     expect(h.configs[0]?.pairing.queue_size).toBe(3);
   });
 
+  it('a bad -p override set right with ros2 param set no longer fails configure', async () => {
+    const h = await harness([...CAMERA_ARGS, '-p', 'pairing.queue_size:=abc']);
+    await expect(h.ros.configure()).rejects.toThrow(/pairing\.queue_size.*"abc"/);
+    expect(
+      h.node.setParameters([new FakeParameter('pairing.queue_size', ParameterType.INTEGER, 3)]).successful,
+    ).toBe(true);
+    await h.ros.configure();
+    expect(h.configs[0]?.pairing.queue_size).toBe(3);
+  });
+
   it('refuses what cannot be a value of the parameter, logging why', async () => {
     const h = await active();
     const result = h.node.setParameters([new FakeParameter('pairing.queue_size', ParameterType.DOUBLE, 2.5)]);

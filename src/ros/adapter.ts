@@ -379,9 +379,18 @@ export class ActialRosNode {
     });
   }
 
-  /** Set-parameters callback: live changes go to the core, all or none. */
+  /**
+   * Set-parameters callback: live changes go to the core, all or none. A value set successfully
+   * replaces a bad `-p` override of that parameter, so its problem no longer fails configure.
+   */
   #onSetParameters(parameters: RclParameter[]): RclSetParametersResult {
     if (this.#declaring) return { successful: true, reason: '' };
+    const result = this.#applyParameters(parameters);
+    if (result.successful) for (const parameter of parameters) this.#overrideProblems.delete(parameter.name);
+    return result;
+  }
+
+  #applyParameters(parameters: RclParameter[]): RclSetParametersResult {
     const update: Record<string, unknown> = {};
     for (const parameter of parameters) {
       if (isForeignParameter(parameter.name)) continue;
