@@ -78,6 +78,41 @@ describe('config', () => {
       /key 'pairing.pairs.0': unknown camera 'front'/,
     ],
     [
+      'pair of a camera with itself',
+      { ...minimal, pairing: { pair_mode: 'list', pairs: ['left:left'] } },
+      /key 'pairing.pairs.0': pair 'left:left' pairs a camera with itself/,
+    ],
+    [
+      'pair listed twice',
+      { ...minimal, pairing: { pair_mode: 'list', pairs: ['left:right', 'right:left', 'left:right'] } },
+      /key 'pairing.pairs.2': pair 'left:right' is listed twice/,
+    ],
+    [
+      'rate too small to have a period',
+      { ...minimal, viewpoint: { rate_hz: 1e-300 } },
+      /key 'viewpoint.rate_hz': expected 0 \(never\) or at least 0.000001 Hz.*; got 1e-300 \(number\)/,
+    ],
+    [
+      'negative standing-question rate',
+      { ...minimal, questions: ['q'], question: { q: { text: 'x?', cameras: ['left'], rate_hz: -1 } } },
+      /key 'question.q.rate_hz': .*; got -1 \(number\)/,
+    ],
+    [
+      'duration beyond the longest',
+      { ...minimal, diagnostics: { stale_after_s: 1e300 } },
+      /key 'diagnostics.stale_after_s': .*1000000.*; got 1e\+300 \(number\)/,
+    ],
+    [
+      'request time limit beyond the longest',
+      { ...minimal, model: { timeout_s: 2e6 } },
+      /key 'model.timeout_s': .*1000000.*; got 2000000 \(number\)/,
+    ],
+    [
+      'diagnostics faster than the tick',
+      { ...minimal, diagnostics: { rate_hz: 20 } },
+      /key 'diagnostics.rate_hz': .*10.*; got 20 \(number\)/,
+    ],
+    [
       'lower bounds of the wrong length',
       { ...minimal, pairing: { inter_message_lower_bound_s: [0.1] } },
       /needs one bound per camera \(2\) or none, got 1/,

@@ -6,6 +6,24 @@ import { z } from 'zod';
  * params file, `--ros-args -p` overrides and the offline tools.
  */
 
+/**
+ * The longest duration a parameter may give, and the longest period of a rate, seconds (about 11.6
+ * days): durations become nanosecond counts and timers.
+ */
+export const MAX_DURATION_S = 1e6;
+
+/** A duration in seconds, 0 allowed. */
+const durationS = () => z.number().min(0).max(MAX_DURATION_S);
+
+/** A rate in Hz: 0 (never), or at least one per MAX_DURATION_S. */
+const rateHz = () =>
+  z
+    .number()
+    .min(0)
+    .refine((hz) => hz === 0 || hz >= 1 / MAX_DURATION_S, {
+      message: `expected 0 (never) or at least ${1 / MAX_DURATION_S} Hz (one per ${MAX_DURATION_S} s)`,
+    });
+
 const cameraName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a camera name: letters, digits and _, starting with a letter');
@@ -44,13 +62,13 @@ export const pairingSchema = z
     /** ApproximateTime age penalty. */
     age_penalty: z.number().min(0).default(0.1),
     /** Largest stamp spread within a set, seconds; 0 = unlimited. */
-    max_interval_s: z.number().min(0).default(0.05),
+    max_interval_s: durationS().default(0.05),
     /** Inter-message lower bound per camera, seconds (ApproximateTime), in the order of `cameras`; empty = none. */
-    inter_message_lower_bound_s: z.array(z.number().min(0)).default([]),
+    inter_message_lower_bound_s: z.array(durationS()).default([]),
     /** `latest` policy: the camera whose frames drive emission; empty = first camera. */
     latest_driver: z.string().default(''),
     /** `temporal` policy: time between the two frames of one camera, seconds. */
-    temporal_dt_s: z.number().positive().default(0.5),
+    temporal_dt_s: durationS().positive().default(0.5),
     /** Which camera pairs to form from each synchronised set: `all`, `ring`, or `list` (see `pairs`). */
     pair_mode: z.enum(['all', 'ring', 'list']).default('all'),
     /** Explicit pairs for pair_mode `list`, each `"source:target"`. */
@@ -112,7 +130,7 @@ export const modelSchema = z
     /** Default generation length for free-form questions. */
     max_new_tokens: z.number().int().min(1).max(32768).default(256),
     /** Per-request time limit, seconds. */
-    timeout_s: z.number().positive().default(30),
+    timeout_s: durationS().positive().default(30),
     /** At configure, score one question and generate two tokens before the first frame (a model that cannot run fails configure). */
     warm_up: z.boolean().default(true),
   })
@@ -131,7 +149,7 @@ export const viewpointSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** Viewpoint estimates per second per camera pair (at most). */
-    rate_hz: z.number().min(0).default(1),
+    rate_hz: rateHz().default(1),
     /** Also ask target->source and use it for the consistency score. */
     both_directions: z.boolean().default(true),
     /** Estimate a signed yaw angle as well. */
@@ -163,7 +181,7 @@ export const standingQuestionSchema = z
     cameras: z.array(cameraName).min(1),
     /** Option labels scored after the prompt; empty = free-form generation. */
     choices: z.array(z.string()).default([]),
-    rate_hz: z.number().min(0).default(0.2),
+    rate_hz: rateHz().default(0.2),
   })
   .strict();
 
@@ -178,9 +196,14 @@ export const tfSchema = z
 
 export const diagnosticsSchema = z
   .object({
-    rate_hz: z.number().positive().default(1),
+    /** Rate of /diagnostics messages, per second; at most 10, the rate of the node's tick. */
+    rate_hz: z
+      .number()
+      .min(1 / MAX_DURATION_S)
+      .max(10)
+      .default(1),
     /** A camera silent for this long is STALE. */
-    stale_after_s: z.number().positive().default(2),
+    stale_after_s: durationS().positive().default(2),
   })
   .strict();
 
@@ -235,10 +258,22 @@ export const nodeConfigSchema = z
         });
       }
     };
+    const listed = new Set<string>();
     for (const [i, pair] of config.pairing.pairs.entries()) {
       const [a = '', b = ''] = pair.split(':');
       checkCamera(a, ['pairing', 'pairs', i]);
       checkCamera(b, ['pairing', 'pairs', i]);
+      const problem =
+        a === b ? 'pairs a camera with itself' : listed.has(pair) ? 'is listed twice' : undefined;
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pairing', 'pairs', i],
+          message: `pair '${pair}' ${problem}`,
+          input: pair,
+        });
+      }
+      listed.add(pair);
     }
     if (config.pairing.pair_mode === 'list' && config.pairing.pairs.length === 0) {
       ctx.addIssue({

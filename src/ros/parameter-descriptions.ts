@@ -68,7 +68,8 @@ export const PARAMETER_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'question.<name>.rate_hz': 'Times per second the question is asked (at most).',
   'tf.publish': 'Publish the estimated relative rotation on /tf.',
   'tf.child_frame_suffix': 'Child frame = `<source optical frame><suffix>`; never an existing frame.',
-  'diagnostics.rate_hz': 'Rate of /diagnostics messages, per second.',
+  'diagnostics.rate_hz':
+    "Rate of /diagnostics messages, per second; at most 10, the rate of the node's tick.",
   'diagnostics.stale_after_s': 'A camera silent for this long is STALE.',
   auto_activate: 'Lifecycle: activate right after configure.',
 };

@@ -89,9 +89,10 @@ describe('parameterSpecs', () => {
       step: 1n,
     });
     expect(byName.get('pairing.temporal_dt_s')).toMatchObject({
-      range: undefined,
+      range: { kind: 'double', from: 0, to: 1e6, step: 0 },
       additionalConstraints: '> 0',
     });
+    expect(byName.get('diagnostics.rate_hz')?.range).toEqual({ kind: 'double', from: 1e-6, to: 10, step: 0 });
     expect(byName.get('camera.left.transport')).toMatchObject({
       type: ParameterType.STRING,
       additionalConstraints: 'one of: raw, compressed',
@@ -112,7 +113,7 @@ describe('parameterSpecs', () => {
     expect(byName.get('pairing.inter_message_lower_bound_s')).toMatchObject({
       type: ParameterType.DOUBLE_ARRAY,
       defaultValue: [],
-      additionalConstraints: 'each >= 0',
+      additionalConstraints: 'each >= 0; each <= 1000000',
     });
     expect(byName.get('pairing.pairs')?.additionalConstraints).toMatch(/^each matching /);
     expect(byName.get('viewpoint.rate_hz')).toMatchObject({ type: ParameterType.DOUBLE, defaultValue: 1 });

@@ -170,7 +170,9 @@ function constraints(schema: JsonSchema): string {
 }
 
 function range(type: ParameterTypeValue, schema: JsonSchema): ParameterRange | undefined {
-  const { minimum, maximum } = schema;
+  const { maximum } = schema;
+  // An exclusive lower bound (`> 0`) is also in additionalConstraints; the range starts there.
+  const minimum = schema.minimum ?? schema.exclusiveMinimum;
   if (minimum === undefined && maximum === undefined) return undefined;
   if (type === ParameterType.INTEGER) {
     return {
