@@ -280,6 +280,17 @@ describe('activate', () => {
     expect(h.core().ticks).toEqual([7n]);
   });
 
+  it('a tick that throws is logged once per reason and never leaves the timer callback', async () => {
+    const h = await active();
+    h.core().tick = () => {
+      throw new RangeError('cannot convert Infinity');
+    };
+    for (let i = 0; i < 3; i++) expect(() => h.node.timers[0]?.callback()).not.toThrow();
+    expect(h.node.logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      'tick failed: cannot convert Infinity',
+    ]);
+  });
+
   it('fails (staying inactive, nothing left behind) when a subscription cannot be created', async () => {
     const h = await harness([
       '-p',

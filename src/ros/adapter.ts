@@ -681,7 +681,17 @@ export class ActialRosNode {
         (goalHandle) => this.#cancelGoal(goalHandle),
       );
       const period = BigInt(Math.round((this.#options.tickPeriodMs ?? 100) * 1e6));
-      const timer = node.createTimer(period, () => core.tick(this.node.now().nanoseconds));
+      let tickFailure = '';
+      const timer = node.createTimer(period, () => {
+        try {
+          core.tick(this.node.now().nanoseconds);
+        } catch (error) {
+          // A throw would leave rclnodejs's executor; say it once per distinct reason instead.
+          const reason = errorText(error);
+          if (reason !== tickFailure) this.#logger.error(`tick failed: ${reason}`);
+          tickFailure = reason;
+        }
+      });
       this.#attached = { core, subscriptions, service: created, actionServer, timer };
     } catch (error) {
       // e.g. an invalid topic name: undo what was created; activate fails with the reason.
