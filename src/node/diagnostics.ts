@@ -143,14 +143,15 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticArrayMessag
     const before = previous?.pairs.find((p) => p.source === pair.source && p.target === pair.target);
     const stale = staleOf([pair.source, pair.target]);
     const failed = pair.failed - (before?.failed ?? 0);
+    const timedOut = pair.timedOut - (before?.timedOut ?? 0);
     let level: DiagnosticLevel = DIAGNOSTIC_LEVEL.OK;
     let message = `${pair.published} estimates published`;
     if (stale.length > 0) {
       level = DIAGNOSTIC_LEVEL.STALE;
       message = `stopped: camera ${stale.join(', ')} silent`;
-    } else if (failed > 0) {
+    } else if (failed + timedOut > 0) {
       level = DIAGNOSTIC_LEVEL.WARN;
-      message = `${failed} estimates failed since the last report`;
+      message = unsuccessfulSince('estimates', failed, timedOut);
     } else if (pair.tfRefused !== null) {
       level = DIAGNOSTIC_LEVEL.WARN;
       message = `/tf output refused: frame '${pair.tfRefused}' exists`;
@@ -171,6 +172,7 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticArrayMessag
         { key: 'scheduled', value: String(pair.scheduled) },
         { key: 'published', value: String(pair.published) },
         { key: 'failed', value: String(pair.failed) },
+        { key: 'timed_out', value: String(pair.timedOut) },
         { key: 'queue_dropped', value: String(pair.dropped) },
         { key: 'last_set_stamp', value: pair.lastSetStamp === null ? 'none' : formatNs(pair.lastSetStamp) },
         { key: 'tf_refused_frame', value: pair.tfRefused ?? '' },
@@ -181,15 +183,16 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticArrayMessag
   for (const [name, question] of Object.entries(stats.questions)) {
     const before = previous?.questions[name];
     const failed = question.failed - (before?.failed ?? 0);
+    const timedOut = question.timedOut - (before?.timedOut ?? 0);
     const stale = staleOf(question.cameras);
     let level: DiagnosticLevel = DIAGNOSTIC_LEVEL.OK;
     let message = `${question.published} answers published`;
     if (stale.length > 0) {
       level = DIAGNOSTIC_LEVEL.STALE;
       message = `stopped: camera ${stale.join(', ')} silent`;
-    } else if (failed > 0) {
+    } else if (failed + timedOut > 0) {
       level = DIAGNOSTIC_LEVEL.WARN;
-      message = `${failed} answers failed since the last report`;
+      message = unsuccessfulSince('answers', failed, timedOut);
     }
     status.push({
       level,
@@ -201,6 +204,7 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticArrayMessag
         { key: 'scheduled', value: String(question.scheduled) },
         { key: 'published', value: String(question.published) },
         { key: 'failed', value: String(question.failed) },
+        { key: 'timed_out', value: String(question.timedOut) },
         { key: 'queue_dropped', value: String(question.dropped) },
       ],
     });
@@ -209,6 +213,13 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticArrayMessag
   status.push(inferenceStatus(input));
   status.push(inputStatus(input));
   return { header: { stamp: nsToTime(now < 0n ? 0n : now), frame_id: '' }, status };
+}
+
+/** E.g. `2 estimates failed, 1 timed out since the last report`. */
+function unsuccessfulSince(what: string, failed: number, timedOut: number): string {
+  const parts = failed > 0 ? [`${failed} ${what} failed`] : [];
+  if (timedOut > 0) parts.push(failed > 0 ? `${timedOut} timed out` : `${timedOut} ${what} timed out`);
+  return `${parts.join(', ')} since the last report`;
 }
 
 function inferenceStatus(input: DiagnosticsInput): DiagnosticStatusMessage {

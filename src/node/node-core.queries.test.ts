@@ -310,6 +310,40 @@ describe('SpatialNodeCore.query', () => {
     await node.close();
   });
 
+  it('counts periodic jobs that time out against their pair and question, which turn WARN', async () => {
+    const { core: node, clock } = await core(
+      { backend: heldUntilAborted(engine) },
+      {
+        viewpoint: { enabled: true, rate_hz: 1 },
+        questions: ['door'],
+        question: { door: { text: 'Where is the door?', cameras: ['left'], rate_hz: 1 } },
+        model: { timeout_s: 0.02 },
+      },
+    );
+    node.diagnostics(clock.now()); // the report before the jobs
+    feed(node, clock, 2);
+    await node.whenIdle();
+    const stats = node.stats();
+    expect(stats.pairs[0]).toMatchObject({ failed: 0, timedOut: 1, published: 0 });
+    expect(stats.questions.door).toMatchObject({ failed: 0, timedOut: 1, published: 0 });
+    const report = node.diagnostics(clock.now()).status;
+    const pair = report.find((s) => s.name === 'actial: pair left:right');
+    const question = report.find((s) => s.name === 'actial: question door');
+    expect([pair?.level, pair?.message]).toEqual([
+      DIAGNOSTIC_LEVEL.WARN,
+      '1 estimates timed out since the last report',
+    ]);
+    expect(pair?.values).toContainEqual({ key: 'timed_out', value: '1' });
+    expect([question?.level, question?.message]).toEqual([
+      DIAGNOSTIC_LEVEL.WARN,
+      '1 answers timed out since the last report',
+    ]);
+    // Nothing new since: OK again.
+    const next = node.diagnostics(clock.now()).status;
+    expect(next.find((s) => s.name === 'actial: pair left:right')?.level).toBe(DIAGNOSTIC_LEVEL.OK);
+    await node.close();
+  });
+
   it('bounds a query storm: beyond maxPendingQueries requests are refused at once', async () => {
     const gate = gated(engine);
     const { core: node, clock } = await core({ backend: gate.backend, maxPendingQueries: 3 });

@@ -500,6 +500,19 @@ describe('SpatialNodeCore /tf output', () => {
     await r.core.close();
   });
 
+  it('clears the /tf refusal WARN of a pair when tf.publish is turned off', async () => {
+    const r = await rig(tfConfig());
+    r.core.handleMessage('/tf_static', transform('base_link', 'left_optical_actial_estimate', 0n));
+    await play(r, ['left', 'right'], 0, HZ + 1);
+    const level = () => statusOf(r.core.diagnostics(r.clock.now()), 'test_node: pair left:right').level;
+    expect(level()).toBe(DIAGNOSTIC_LEVEL.WARN);
+    expect(level()).toBe(DIAGNOSTIC_LEVEL.WARN); // standing while output is refused
+    r.core.updateConfig({ 'tf.publish': false });
+    expect(r.core.stats().pairs[0]?.tfRefused).toBeNull();
+    expect(level()).toBe(DIAGNOSTIC_LEVEL.OK);
+    await r.core.close();
+  });
+
   it('refuses a bad tf message without throwing', async () => {
     const r = await rig(tfConfig());
     expect(r.core.handleMessage('/tf', { transforms: [{ header: {} }] })).toMatchObject({
@@ -548,8 +561,8 @@ describe('SpatialNodeCore standing questions', () => {
       expect(a.header.frame_id).toBe('right_optical');
     }
     expect(r.core.stats().questions).toEqual({
-      which: { cameras: ['left', 'right'], scheduled: 3, published: 3, failed: 0, dropped: 0 },
-      describe: { cameras: ['right'], scheduled: 2, published: 2, failed: 0, dropped: 0 },
+      which: { cameras: ['left', 'right'], scheduled: 3, published: 3, failed: 0, timedOut: 0, dropped: 0 },
+      describe: { cameras: ['right'], scheduled: 2, published: 2, failed: 0, timedOut: 0, dropped: 0 },
     });
     await r.core.close();
   });

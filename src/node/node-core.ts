@@ -188,6 +188,7 @@ interface PairState {
   scheduled: number;
   published: number;
   failed: number;
+  timedOut: number;
   dropped: number;
   lastSetStamp: bigint | undefined;
   tfRefused: string | null;
@@ -202,6 +203,7 @@ interface QuestionState {
   scheduled: number;
   published: number;
   failed: number;
+  timedOut: number;
   dropped: number;
 }
 
@@ -594,6 +596,7 @@ export class SpatialNodeCore {
         scheduled: q.scheduled,
         published: q.published,
         failed: q.failed,
+        timedOut: q.timedOut,
         dropped: q.dropped,
       };
     }
@@ -612,6 +615,7 @@ export class SpatialNodeCore {
         scheduled: p.scheduled,
         published: p.published,
         failed: p.failed,
+        timedOut: p.timedOut,
         dropped: p.dropped,
         lastSetStamp: p.lastSetStamp ?? null,
         tfRefused: p.tfRefused,
@@ -783,7 +787,8 @@ export class SpatialNodeCore {
       ) {
         this.#rebuildQueue(current);
       }
-      if (before.tf.child_frame_suffix !== this.#config.tf.child_frame_suffix) {
+      // A refused /tf child frame is a standing condition until the name changes or output stops.
+      if (before.tf.child_frame_suffix !== this.#config.tf.child_frame_suffix || !this.#config.tf.publish) {
         for (const pair of this.#pairs) pair.tfRefused = null;
       }
       this.#logger.info?.(`parameters updated: ${plan.applied.join(', ')}`);
@@ -930,6 +935,7 @@ export class SpatialNodeCore {
         scheduled: 0,
         published: 0,
         failed: 0,
+        timedOut: 0,
         dropped: 0,
         lastSetStamp: undefined,
         tfRefused: null,
@@ -1016,6 +1022,7 @@ export class SpatialNodeCore {
         scheduled: 0,
         published: 0,
         failed: 0,
+        timedOut: 0,
         dropped: 0,
       });
     }
@@ -1173,8 +1180,13 @@ export class SpatialNodeCore {
   }
 
   #countAbort(job: Job, reason: unknown): void {
-    if (reason instanceof JobTimeoutError) this.#timedOut[job.kind] += 1;
-    else this.#cancelled[job.kind] += 1;
+    if (!(reason instanceof JobTimeoutError)) {
+      this.#cancelled[job.kind] += 1;
+      return;
+    }
+    this.#timedOut[job.kind] += 1;
+    if (job.kind === 'viewpoint') job.pair.timedOut += 1;
+    if (job.kind === 'question') job.state.timedOut += 1;
   }
 
   #jobFailed(job: Job, error: unknown, signal: AbortSignal): void {

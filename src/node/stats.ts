@@ -39,10 +39,11 @@ export interface PairStats {
   readonly source: string;
   readonly target: string;
   readonly sync: SyncStats;
-  /** Estimates queued, published, failed (inference or image errors), dropped by the full queue. */
+  /** Estimates queued, published, failed (inference or image errors), timed out, dropped by the full queue. */
   readonly scheduled: number;
   readonly published: number;
   readonly failed: number;
+  readonly timedOut: number;
   readonly dropped: number;
   /** Stamp of the last synchronised set, ns; null before the first. */
   readonly lastSetStamp: bigint | null;
@@ -56,6 +57,7 @@ export interface QuestionStats {
   readonly scheduled: number;
   readonly published: number;
   readonly failed: number;
+  readonly timedOut: number;
   readonly dropped: number;
 }
 
