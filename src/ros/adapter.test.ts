@@ -490,6 +490,29 @@ describe('parameter changes at run time', () => {
     expect(h.node.parameters.get('viewpoint.rate_hz')).toEqual(new FakeParameter('viewpoint.rate_hz', 3, 3));
   });
 
+  it('starts a standing question live whose question.<name>.* were given at startup', async () => {
+    const h = await active([
+      ...CAMERA_ARGS,
+      '-p',
+      'question.door.text:=Is the door open?',
+      '-p',
+      'question.door.cameras:=[left]',
+    ]);
+    expect(h.core().config.questions).toEqual([]);
+    const result = h.node.setParameters([
+      new FakeParameter('questions', ParameterType.STRING_ARRAY, ['door']),
+    ]);
+    expect(result).toEqual({ successful: true, reason: '' });
+    expect(h.core().config.questions).toEqual(['door']);
+    expect(h.core().config.question.door?.text).toBe('Is the door open?');
+    // A question whose settings were never declared cannot be named: ROS refuses undeclared parameters.
+    const unknown = h.node.setParameters([
+      new FakeParameter('questions', ParameterType.STRING_ARRAY, ['door', 'window']),
+    ]);
+    expect(unknown.successful).toBe(false);
+    expect(unknown.reason).toMatch(/window/);
+  });
+
   it('refuses a change that needs a reconfigure, all or nothing, with the reason', async () => {
     const h = await active();
     const result = h.node.setParameters([
