@@ -7,7 +7,8 @@ import type { ModelImage } from '../image/types.js';
 import { ModelLoadError } from './errors.js';
 import { loadModelFolder, type ModelFolder } from './folder.js';
 import { expandImagePlaceholders, mropePositions, slicePositions } from './image-tokens.js';
-import { ModelRunner, type ImageFeatures } from './runner.js';
+import * as ort from 'onnxruntime-node';
+import { floatData, ModelRunner, type ImageFeatures } from './runner.js';
 import { externalizeWeights, float16Interface, variantFolder } from './test-folders.js';
 
 let folder: ModelFolder;
@@ -334,5 +335,31 @@ describe('ModelRunner with external data', () => {
     } finally {
       await variant.remove();
     }
+  });
+});
+
+describe('floatData', () => {
+  const bits = Uint16Array.from([0x3e00, 0xc000, 0x3400]); // 1.5, -2, 0.25 in float16
+  it.each<[string, ort.Tensor, Float32Array | Uint16Array]>([
+    ['float32', new ort.Tensor('float32', Float32Array.from([1, 2]), [2]), Float32Array.from([1, 2])],
+    ['float16 as Uint16Array (Node < 24)', new ort.Tensor('float16', bits, [3]), bits],
+    // Node >= 24 has Float16Array, and onnxruntime-common returns float16 outputs as one: any other
+    // 2-byte view of the same memory must come back as the same bits.
+    [
+      'float16 as another 2-byte array',
+      { type: 'float16', data: new Int16Array(bits.buffer) } as unknown as ort.Tensor,
+      bits,
+    ],
+  ])('reads %s tensor data', (_name, tensor, expected) => {
+    const data = floatData(tensor);
+    expect(data.constructor).toBe(expected.constructor);
+    expect(Array.from(data)).toEqual(Array.from(expected));
+  });
+
+  it('refuses other data, naming it', () => {
+    const tensor = { type: 'float32', data: new Float64Array(2) } as unknown as ort.Tensor;
+    expect(() => floatData(tensor)).toThrow(
+      'a float32 tensor holds Float64Array, not float32 or float16 data',
+    );
   });
 });

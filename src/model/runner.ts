@@ -86,6 +86,19 @@ export function logToStderr(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
+/**
+ * A float tensor's contents as FloatData. Where the runtime has `Float16Array` (Node >= 24),
+ * onnxruntime-common hands float16 outputs over as one; they are read as their raw bits instead.
+ */
+export function floatData(tensor: ort.Tensor): FloatData {
+  const data = tensor.data as ArrayBufferView & { readonly length: number };
+  if (data instanceof Float32Array || data instanceof Uint16Array) return data;
+  if (tensor.type === 'float16' && data.byteLength === data.length * 2) {
+    return new Uint16Array(data.buffer, data.byteOffset, data.length);
+  }
+  throw new TypeError(`a ${tensor.type} tensor holds ${data.constructor.name}, not float32 or float16 data`);
+}
+
 function toType(data: FloatData, type: FloatType): FloatData {
   if (type === 'float32') return data instanceof Float32Array ? data : float16ToFloat32(data);
   return data instanceof Uint16Array ? data : float32ToFloat16(data);
@@ -101,8 +114,7 @@ function floatTensor(type: FloatType, data: FloatData, dims: readonly number[]):
 }
 
 function tensorFloat32(tensor: ort.Tensor): Float32Array {
-  if (tensor.type === 'float16') return float16ToFloat32(tensor.data as Uint16Array);
-  return tensor.data as Float32Array;
+  return toType(floatData(tensor), 'float32') as Float32Array;
 }
 
 /** Why the CUDA execution provider cannot run here, or null when it may. */
@@ -331,7 +343,7 @@ export class ModelRunner {
       length,
       tensors: cache.tensors.map((tensor) => {
         const [batch = 1, heads = 0, total = 0, headDim = 0] = tensor.dims;
-        const data = tensor.data as FloatData;
+        const data = floatData(tensor);
         const out =
           data instanceof Float32Array
             ? new Float32Array(batch * heads * length * headDim)
@@ -363,7 +375,7 @@ export class ModelRunner {
     });
     const features = outputs[this.#featuresOutput] as ort.Tensor;
     const [tokens = 0, hidden = 0] = features.dims;
-    return { data: toType(features.data as FloatData, this.#embedType), tokens, hidden };
+    return { data: toType(floatData(features), this.#embedType), tokens, hidden };
   }
 
   /** One decoder pass; see {@link ForwardInput}. */
@@ -477,6 +489,6 @@ export class ModelRunner {
     const outputs = await this.#sessions.embed.run({
       input_ids: new ort.Tensor('int64', inputIds, [1, end - start]),
     });
-    return (outputs[this.#sessions.embed.outputNames[0] as string] as ort.Tensor).data as FloatData;
+    return floatData(outputs[this.#sessions.embed.outputNames[0] as string] as ort.Tensor);
   }
 }
