@@ -148,6 +148,21 @@ describe('Engine.generate', () => {
     expect(pieces.join('')).toBe(result.text);
   });
 
+  it('streams pieces that join to the text when the limit cuts a character', async () => {
+    const pieces: string[] = [];
+    // Sampling seed 15 makes the third token the first byte of a multi-byte character.
+    const result = await engine.generate({
+      images,
+      question: 'Stream.',
+      maxNewTokens: 3,
+      temperature: 1,
+      seed: 15,
+      onToken: ({ text }) => pieces.push(text),
+    });
+    expect(result.text.endsWith('\uFFFD')).toBe(true);
+    expect(pieces.join('')).toBe(result.text);
+  });
+
   it('stops at a stop token without returning it', async () => {
     const greedy = await engine.generate({ images, question: 'Stop.', maxNewTokens: 3 });
     const second = greedy.tokenIds[1] as number;

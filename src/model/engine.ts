@@ -86,7 +86,10 @@ export interface ChoiceScores {
 /** A piece of generated output, given to `onToken` as soon as it is sampled. */
 export interface GeneratedPiece {
   readonly tokenId: number;
-  /** Text this token completes; '' while a multi-byte character is still incomplete. */
+  /**
+   * Text this token completes; '' while a multi-byte character is still incomplete. The pieces
+   * concatenate to the answer's `text`, but for an incomplete character right before a stop token.
+   */
   readonly text: string;
 }
 
@@ -747,8 +750,12 @@ export class Engine {
         break;
       }
       tokenIds.push(token);
-      if (stream && options.onToken) options.onToken({ tokenId: token, text: stream.push(token) });
-      if (tokenIds.length >= limit) break;
+      const full = tokenIds.length >= limit;
+      if (stream && options.onToken) {
+        // The last token allowed also gives out what is held back (an incomplete character).
+        options.onToken({ tokenId: token, text: stream.push(token) + (full ? stream.flush() : '') });
+      }
+      if (full) break;
       state.signal?.throwIfAborted();
       ids.push(token);
       // A text token at index i sits at position i + ropeDelta on all three M-RoPE rows.

@@ -64,14 +64,26 @@ describe('TextTokenizer (real Qwen2.5 tokenizer.json)', () => {
     expect(tokenizer.specialTokens.pad_token).toBe('<|endoftext|>');
   });
 
-  it('streams text only when characters are complete', () => {
-    const text = 'Grüße, 東京 🚀!';
-    const ids = tokenizer.encode(text);
+  // The second and fourth are runs of rare characters whose bytes cross token boundaries so that a
+  // character needs more than four tokens to complete.
+  it.each(['Grüße, 東京 🚀!', '𦉠톕𓊙', 'ok 龘', '𓀀𓀁𓀂 𠀀𠀁 — ✓ ａｂｃ'])(
+    'streams %j in pieces that are complete characters and join to the text',
+    (text) => {
+      const ids = tokenizer.encode(text);
+      const stream = tokenizer.streamDecoder();
+      const pieces = ids.map((id) => stream.push(id));
+      expect(stream.flush()).toBe('');
+      expect(pieces.join('')).toBe(text);
+      expect(pieces.some((p) => p.includes('\uFFFD'))).toBe(false);
+    },
+  );
+
+  it('gives out a held-back incomplete character on flush, as decode does', () => {
+    const ids = tokenizer.encode('ok 龘').slice(0, -1);
     const stream = tokenizer.streamDecoder();
-    const pieces = ids.map((id) => stream.push(id));
-    pieces.push(stream.flush());
-    expect(pieces.join('')).toBe(text);
-    expect(pieces.some((p) => p.includes('\uFFFD'))).toBe(false);
+    const streamed = ids.map((id) => stream.push(id)).join('');
+    expect(streamed + stream.flush()).toBe(tokenizer.decode(ids));
+    expect(stream.flush()).toBe('');
   });
 
   it('refuses a tokenizer.json that does not load', () => {
