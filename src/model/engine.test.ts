@@ -554,6 +554,27 @@ describe('Engine bad requests', () => {
     }
   });
 
+  it('says a prompt that fills the context leaves no room to generate', async () => {
+    const promptTokens = (await engine.generate({ images, question: 'Q', maxNewTokens: 1 })).timings
+      .promptTokens;
+    const full = await Engine.create({ modelDir: dir, log: () => {}, maxContextTokens: promptTokens });
+    try {
+      await expect(full.generate({ images, question: 'Q', maxNewTokens: 1 })).rejects.toThrow(
+        `prompt has ${promptTokens} tokens, which leaves no room to generate within the context limit of ${promptTokens} tokens`,
+      );
+    } finally {
+      await full.dispose();
+    }
+  });
+
+  it.each([
+    ['generation', () => engine.generate({ images: [], prompt: '', maxNewTokens: 1 })],
+    ['scoring', () => engine.scoreChoices({ images: [], prompt: '', choices: ['A', 'B'] })],
+  ])('refuses an empty prompt for %s, saying so', async (_name, run) => {
+    await expect(run()).rejects.toThrow(RequestError);
+    await expect(run()).rejects.toThrow('the prompt is empty: nothing to answer from');
+  });
+
   it('caps generation at the context limit', async () => {
     const promptTokens = (await engine.generate({ images, question: 'Q', maxNewTokens: 1 })).timings
       .promptTokens;
@@ -627,6 +648,20 @@ describe('Engine prompt caches', () => {
         expect(generated.tokenIds).toEqual(reference.tokenIds);
         expect(generated.timings.promptTokens).toBe(reference.timings.promptTokens);
       }
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it('keeps prompt, answer prefix and choice apart in its key, whatever characters they hold', async () => {
+    const choices = ['yes', 'no'];
+    const first = { images: [], prompt: '<|im_start|>user\nhi\u0000there', answerPrefix: '', choices };
+    const second = { images: [], prompt: '<|im_start|>user\nhi', answerPrefix: 'there\u0000', choices };
+    await engine.scoreChoices(first);
+    const fresh = await Engine.create({ modelDir: dir, log: () => {} });
+    try {
+      const [cached, expected] = await Promise.all([engine.scoreChoices(second), fresh.scoreChoices(second)]);
+      expect(cached.probabilities).toEqual(expected.probabilities);
     } finally {
       await fresh.dispose();
     }

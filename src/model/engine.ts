@@ -355,6 +355,8 @@ export class Engine {
       if (request.question !== undefined || request.system !== undefined) {
         throw new RequestError('give either prompt, or question (and system), not both');
       }
+      // Generation and scoring both need a token to start from.
+      if (request.prompt === '') throw new RequestError('the prompt is empty: nothing to answer from');
       return request.prompt;
     }
     if (request.question === undefined) throw new RequestError('a request needs a question or a prompt');
@@ -539,7 +541,8 @@ export class Engine {
     const cut = Math.max(0, prompt.lastIndexOf('<|im_start|>'));
     let head: number[] | undefined;
     const tail = prompt.slice(cut) + (options.answerPrefix ?? '');
-    const keyPrefix = `c${grids.join(';')}\u0000${prompt}\u0000${options.answerPrefix ?? ''}\u0000`;
+    // JSON keeps the parts apart whatever they contain; the choice follows the closing bracket.
+    const keyPrefix = `c${JSON.stringify([grids.join(';'), prompt, options.answerPrefix ?? ''])}`;
     const sequences = options.choices.map((choice) =>
       this.#cachedSequence(
         keyPrefix + choice,

@@ -68,7 +68,11 @@ export class ContextLengthError extends ModelError {
     readonly promptTokens: number,
     readonly limit: number,
   ) {
-    super(`prompt has ${promptTokens} tokens, more than the context limit of ${limit} tokens`);
+    super(
+      promptTokens > limit
+        ? `prompt has ${promptTokens} tokens, more than the context limit of ${limit} tokens`
+        : `prompt has ${promptTokens} tokens, which leaves no room to generate within the context limit of ${limit} tokens`,
+    );
   }
 }
 
