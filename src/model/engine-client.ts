@@ -102,7 +102,9 @@ function withSharedImages<T extends { readonly images: readonly EngineImage[] }>
  * The engine in a worker thread, with the in-process {@link Engine}'s request and result types:
  * onnxruntime's blocking runs never stall the caller's event loop. Requests run one at a time in
  * order; `signal` cancels (between decoder passes), a crashed worker is restarted and its request
- * fails with WorkerCrashedError.
+ * fails with WorkerCrashedError. An image's `pixelValues` must not be changed once given to a
+ * request: the client keeps one shared-memory copy per array (see {@link sharePixels}), so a new
+ * image needs a new array.
  */
 export class EngineClient {
   readonly #worker: InferenceWorker<EngineHandler>;

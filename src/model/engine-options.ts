@@ -24,6 +24,20 @@ export interface EngineOptions extends ModelRunnerOptions {
   readonly maxNewTokens?: number;
 }
 
+/** Refuses option values the engine cannot use, naming the option and the value. */
+export function checkEngineOptions(options: EngineOptions): void {
+  const whole = (name: keyof EngineOptions, min: number): void => {
+    const value = options[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= min)) {
+      throw new RequestError(`${name} must be a whole number >= ${min}, got ${String(value)}`);
+    }
+  };
+  whole('maxContextTokens', 0);
+  whole('visionCacheMib', 0);
+  whole('prefixCacheMib', 0);
+  whole('maxNewTokens', 1);
+}
+
 /**
  * Engine options from the node's `model` parameters (`max_pixels`/`min_pixels` go to image
  * preprocessing and `timeout_s` to the worker host, not here). `path` must be set.

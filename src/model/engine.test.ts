@@ -500,6 +500,18 @@ describe('Engine vision cache', () => {
   });
 });
 
+describe('Engine.create options', () => {
+  it.each([
+    [{ visionCacheMib: -1 }, 'visionCacheMib must be a whole number >= 0, got -1'],
+    [{ prefixCacheMib: Number.NaN }, 'prefixCacheMib must be a whole number >= 0, got NaN'],
+    [{ maxContextTokens: -5 }, 'maxContextTokens must be a whole number >= 0, got -5'],
+    [{ maxNewTokens: 0 }, 'maxNewTokens must be a whole number >= 1, got 0'],
+    [{ visionCacheMib: 1.5 }, 'visionCacheMib must be a whole number >= 0, got 1.5'],
+  ])('refuses %j before loading anything', async (bad, message) => {
+    await expect(Engine.create({ modelDir: dir, log: () => {}, ...bad })).rejects.toThrow(message);
+  });
+});
+
 describe('engineOptionsFromConfig', () => {
   it('maps the model parameters, and refuses an empty path', () => {
     const config = modelSchema.parse({ path: '/m', device: 'cuda', device_id: 1, vision_cache_mib: 8 });

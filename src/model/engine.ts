@@ -2,7 +2,7 @@ import type { ModelImage } from '../image/types.js';
 import { ByteLruCache } from './byte-lru.js';
 import { ChatTemplate } from './chat-template.js';
 import { ChoiceError, ContextLengthError, RequestError, TokenizerError } from './errors.js';
-import type { EngineOptions } from './engine-options.js';
+import { checkEngineOptions, type EngineOptions } from './engine-options.js';
 import { describeGraphFiles, loadModelFolder, type ModelFolder } from './folder.js';
 import {
   expandImagePlaceholders,
@@ -296,6 +296,7 @@ export class Engine {
    * and opens the ONNX sessions (see {@link ModelRunner.create} for the execution provider).
    */
   static async create(options: EngineOptions): Promise<Engine> {
+    checkEngineOptions(options);
     const folder = await loadModelFolder(options.modelDir, {
       dtype: options.dtype,
       graphDtypes: options.graphDtypes,
