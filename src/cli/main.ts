@@ -19,7 +19,9 @@ export function buildProgram(): Command {
     )
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Before the subcommands are added, so that they inherit it: usage errors reach main().
+    .exitOverride();
   registerEvalCommand(program);
   registerConfigCommand(program);
   registerInfoCommand(program);
@@ -33,12 +35,13 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
+      // commander exits 1 for usage errors (unknown option, bad choice, missing value); ours are 2.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;
     }
     const message = error instanceof Error ? error.message : String(error);

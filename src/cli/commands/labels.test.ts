@@ -95,7 +95,7 @@ describe('actial labels', () => {
 
   it('a missing pose is a usage error', async () => {
     const result = await runCli(['labels', '--pose1', C1]);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("required option '--pose2 <pose>' not specified");
   });
 });

@@ -49,7 +49,7 @@ describe('actial tiny-model', () => {
 
   it('rejects an unknown --attention, naming the allowed kinds', async () => {
     const result = await runCli(['tiny-model', '--out', join(root, 'bad'), '--attention', 'flash']);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("'flash' is invalid. Allowed choices are fused, explicit");
   });
 
@@ -71,7 +71,7 @@ describe('actial tiny-model', () => {
 
   it('requires --out', async () => {
     const result = await runCli(['tiny-model']);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--out/);
   });
 });
