@@ -228,6 +228,27 @@ describe('actial eval on synthetic bags, end to end (real model, real subprocess
       wrongTopics,
       (await readFile(config, 'utf8')).replace('/cam2/image_raw', '/cam9/image_raw'),
     );
+    // A robot's params file names a model folder of the robot; --model replaces it here.
+    const robotConfig = join(dir, 'robot.yaml');
+    await writeFile(
+      robotConfig,
+      (await readFile(config, 'utf8')).replace(
+        '    model:\n',
+        '    model:\n      path: /opt/robot/models/actial\n',
+      ),
+    );
+    const [robot, notModel] = await Promise.all([
+      runCli(['eval', '--bag', noTf, '--config', robotConfig, '--model', model], { cwd: dir }),
+      runCli(['eval', '--bag', noTf, '--config', config, '--model', dir], { cwd: dir }),
+    ]);
+    expect([robot.code, robot.stderr]).toEqual([
+      2,
+      expect.stringMatching(/has no \/tf or \/tf_static topic/),
+    ]);
+    expect([notModel.code, notModel.stderr]).toEqual([
+      2,
+      expect.stringMatching(/cannot load the model in .*: .*config\.json/),
+    ]);
     const [missing, noConfig, notBag, tfLess, badTopic, badLimit] = await Promise.all([
       runCli(['eval', '--bag', join(dir, 'nowhere.mcap'), '--config', config], { cwd: dir }),
       runCli(['eval', '--bag', noTf], { cwd: dir }),

@@ -77,9 +77,10 @@ function parseLimit(value: string | undefined): number | undefined {
   return n;
 }
 
-function loadConfig(path: string, overrides: readonly string[]): NodeConfig {
+/** `checkModelPath`: false when `--model` names the model, so the file's `model.path` is not used. */
+function loadConfig(path: string, overrides: readonly string[], checkModelPath: boolean): NodeConfig {
   try {
-    return loadConfigFile(path, overrides);
+    return loadConfigFile(path, overrides, { checkModelPath });
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, 2);
     throw error;
@@ -107,8 +108,9 @@ async function createEngine(config: NodeConfig, model: ResolvedModel): Promise<E
   try {
     engine = await Engine.create(engineOptionsFromConfig({ ...config.model, path: model.dir }));
   } catch (error) {
+    // A folder that is not a usable model is a bad argument, as in `actial ask` and `viewpoint`.
     if (error instanceof ModelError)
-      throw new CliError(`cannot load the model in ${model.dir}: ${error.message}`, 1);
+      throw new CliError(`cannot load the model in ${model.dir}: ${error.message}`, 2);
     throw error;
   }
   if (!config.model.warm_up) return engine;
@@ -178,7 +180,7 @@ async function runEval(
     );
   }
   const configPath = opts.config ?? sampleConfigPath();
-  const config = loadConfig(configPath, opts.param);
+  const config = loadConfig(configPath, opts.param, opts.model === undefined);
   const cacheDir = defaultCacheDir();
   let bagPath = opts.bag;
   if (bagPath === undefined) {
