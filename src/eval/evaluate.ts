@@ -120,6 +120,8 @@ export interface EvalResult {
   readonly limited: boolean;
   /** The bag's BagTruncatedError message when it ended early; null otherwise. */
   readonly truncated: string | null;
+  /** Stamps with nanosec >= 1e9 (carried into sec) in the messages replayed, each message once. */
+  readonly normalizedStamps: number;
   /** Why the replay was stopped through `signal` (e.g. `SIGINT`); null when it was not. */
   readonly interrupted: string | null;
   readonly tf: {
@@ -308,8 +310,9 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
     .map((name) => config.camera[name]?.optical_frame ?? '')
     .filter((frame) => frame !== '' && !tf.hasFrame(frame));
 
-  // Pass 2: the replay.
+  // Pass 2: the replay. It reads the tf topics again, so the reader's count starts over here.
   const replayStarted = performance.now();
+  const normalizedBeforeReplay = bag.normalizedStamps;
   const clock = new ManualClock();
   const outputs: { output: NodeOutput; at: bigint }[] = [];
   const core = await SpatialNodeCore.create({
@@ -496,6 +499,7 @@ export async function evaluateBag(options: EvaluateOptions): Promise<EvalResult>
     messages,
     limited,
     truncated,
+    normalizedStamps: bag.normalizedStamps - normalizedBeforeReplay,
     interrupted,
     tf: { frames: tf.frames.length, samples: tf.sampleCount, rejected: tfRejected, missingFrames },
     tfMs,

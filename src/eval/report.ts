@@ -153,7 +153,6 @@ export interface ReportContext {
   readonly bagPath: string;
   readonly storage: BagStorage;
   readonly sample: boolean;
-  readonly normalizedStamps: number;
   readonly configPath: string;
   readonly config: NodeConfig;
   readonly labelsPreset: string;
@@ -214,7 +213,7 @@ export function buildReport(result: EvalResult, context: ReportContext): EvalRep
       limited: result.limited,
       truncated: result.truncated,
       interrupted: result.interrupted,
-      normalizedStamps: context.normalizedStamps,
+      normalizedStamps: result.normalizedStamps,
     },
     config: {
       path: context.configPath,

@@ -23,6 +23,13 @@ export interface RigBagOptions {
   readonly size?: number;
   /** Chunking and compression of the file (default: McapBagWriter's). */
   readonly writer?: McapBagWriterOptions;
+  /** Steps whose /tf stamps are written non-normalised: one second less, nanosec 1e9 more. */
+  readonly carriedTfStampSteps?: readonly number[];
+}
+
+/** The same time written with nanosec >= 1e9, as some recorders do. */
+function carried<T extends { stamp: { sec: number; nanosec: number } }>(h: T): T {
+  return { ...h, stamp: { sec: h.stamp.sec - 1, nanosec: h.stamp.nanosec + 1_000_000_000 } };
 }
 
 /** Optical frame and image topic of a rig camera. */
@@ -48,7 +55,9 @@ export async function writeRigBag(path: string, options: RigBagOptions): Promise
       const transforms = options.cameras
         .filter((c) => c.tfSteps === undefined || c.tfSteps.includes(step))
         .map((c) => ({
-          header: header(stamp, 'world'),
+          header: options.carriedTfStampSteps?.includes(step)
+            ? carried(header(stamp, 'world'))
+            : header(stamp, 'world'),
           child_frame_id: rigNames(c.name).frame,
           transform: c.view === 1 ? pair.worldFromCamera1 : pair.worldFromCamera2,
         }));

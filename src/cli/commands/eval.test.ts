@@ -75,6 +75,8 @@ describe('actial eval on synthetic bags, end to end (real model, real subprocess
         { name: 'cam1', view: 1 },
         { name: 'cam2', view: 2 },
       ],
+      // Two /tf messages of two transforms each, read by the tf pass and again by the replay.
+      carriedTfStampSteps: [2, 5],
     });
     await writeRigConfig(config, ['cam1', 'cam2'], [['cam1', 'cam2']], { yaw: true });
     const result = await runCli(['eval', '--bag', bag, '--config', config, '--model', model, '--out', out], {
@@ -89,7 +91,13 @@ describe('actial eval on synthetic bags, end to end (real model, real subprocess
     const report = await readReport(out);
     checkReportConsistency(report);
     expect(report.pairs).toHaveLength(steps);
-    expect(report.bag).toMatchObject({ storage: 'mcap', sample: false, limited: false, truncated: null });
+    expect(report.bag).toMatchObject({
+      storage: 'mcap',
+      sample: false,
+      limited: false,
+      truncated: null,
+      normalizedStamps: 4,
+    });
     expect(report.model).toMatchObject({ source: 'argument', path: model });
     expect(report.device.executionProvider).toBe('cpu');
     expect(report.model.files).toMatch(

@@ -231,7 +231,6 @@ async function runEval(
       bagPath: resolve(bagPath),
       storage: bag.storage,
       sample: opts.bag === undefined,
-      normalizedStamps: bag.normalizedStamps,
       configPath: resolve(configPath),
       config,
       labelsPreset: opts.labelsPreset,
