@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDecompressHandlers } from '@mcap/support';
@@ -106,6 +106,21 @@ describeWithFixtures('bags written by other tools (shared/fixtures)', () => {
       expect(bag.normalizedStamps).toBe(2);
       expect(messages.map((m) => m.logTimeNs)).toEqual([0n, NS, 2n * NS]);
     }
+  });
+
+  it('images bag as an old rosbag2 (metadata version 3) writes it: file paths start with the folder name', async () => {
+    const v3 = join(dir, 'images-v3');
+    await mkdir(v3);
+    await copyFile(join(imagesDir, 'images.bag_0.db3'), join(v3, 'images.bag_0.db3'));
+    const metadata = await readFile(join(imagesDir, 'metadata.yaml'), 'utf8');
+    await writeFile(
+      join(v3, 'metadata.yaml'),
+      metadata
+        .replace(/version: \d+/, 'version: 3')
+        .replace('- images.bag_0.db3', '- images-v3/images.bag_0.db3'),
+    );
+    const [old, current] = await Promise.all([readAll(v3), readAll(imagesDir)]);
+    expect(old.messages).toEqual(current.messages);
   });
 
   it('nav2_turtlebot.mcap (Go writer, zstd chunks): tf, tf_static with the oakd optical frames', async () => {
@@ -501,7 +516,9 @@ describe('bad bags: clear errors, never silent', () => {
     await writeRosbag2Folder(missing, 'sqlite3', split);
     const metadata = await readFile(join(missing, 'metadata.yaml'), 'utf8');
     await writeFile(join(missing, 'metadata.yaml'), metadata.replace('missing-file_1.db3', 'gone_1.db3'));
-    await expect(openBag(missing)).rejects.toThrow(/metadata\.yaml lists gone_1\.db3, which is not in/);
+    await expect(openBag(missing)).rejects.toThrow(
+      /metadata\.yaml \(version \d+\) lists gone_1\.db3, which is not at .*missing-file\/gone_1\.db3/,
+    );
     const other = join(dir, 'other-storage');
     await writeRosbag2Folder(other, 'mcap', split, { storage_identifier: 'rosbag1' });
     await expect(openBag(other)).rejects.toThrow(/storage 'rosbag1' is not read/);

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BUILTIN_DISTROS, type BuiltinDistro } from './definitions.js';
 import { McapBagReader } from './mcap-reader.js';
@@ -174,12 +174,16 @@ export class Rosbag2BagReader implements BagReader {
     }
     if (metadata.relativeFilePaths.length === 0)
       throw new BagFormatError(`${metadataPath}: lists no bag files`);
-    const files = metadata.relativeFilePaths.map((file) => join(folder, file));
-    for (const file of files) {
+    // As rosbag2 resolves them: before metadata version 4 the paths start with the bag folder's name.
+    const base = metadata.version < 4 ? dirname(folder) : folder;
+    const files = metadata.relativeFilePaths.map((file) => (isAbsolute(file) ? file : join(base, file)));
+    for (const [i, file] of files.entries()) {
       try {
         await stat(file);
       } catch {
-        throw new BagFormatError(`${metadataPath} lists ${basename(file)}, which is not in ${folder}`);
+        throw new BagFormatError(
+          `${metadataPath} (version ${metadata.version}) lists ${metadata.relativeFilePaths[i]}, which is not at ${file}`,
+        );
       }
     }
     const distro = (BUILTIN_DISTROS as readonly string[]).includes(metadata.rosDistro)
