@@ -81,15 +81,12 @@ export class TextTokenizer {
 
 /**
  * Incremental detokenizer: byte-level BPE tokens may end inside a UTF-8 character, and a character
- * may span several tokens. Each new id is decoded together with the ids since the last complete
- * text; the new text is given out once it no longer ends in a replacement character (the method of
- * text-generation-inference's `decode_token`), so the pieces concatenate to the decoded whole.
+ * may span any number of tokens, so ids are held until they decode without a trailing replacement
+ * character, then given out and forgotten; the pieces concatenate to the decoded whole.
  */
 export class TokenTextStream {
   readonly #tokenizer: TextTokenizer;
-  #ids: number[] = [];
-  /** Text of `#ids` given out so far. */
-  #given = '';
+  #pending: number[] = [];
 
   constructor(tokenizer: TextTokenizer) {
     this.#tokenizer = tokenizer;
@@ -97,21 +94,17 @@ export class TokenTextStream {
 
   /** Adds one id; returns the text it completes ('' while a character is still incomplete). */
   push(id: number): string {
-    this.#ids.push(id);
-    const text = this.#tokenizer.decode(this.#ids);
-    if (text.endsWith('\uFFFD') || text.length <= this.#given.length) return '';
-    const piece = text.slice(this.#given.length);
-    // Only the last id is kept as context: the text up to here is complete.
-    this.#ids = [id];
-    this.#given = this.#tokenizer.decode(this.#ids);
-    return piece;
+    this.#pending.push(id);
+    const text = this.#tokenizer.decode(this.#pending);
+    if (text.endsWith('\uFFFD')) return '';
+    this.#pending = [];
+    return text;
   }
 
   /** Text of ids still held back (an incomplete character at the end of the stream). */
   flush(): string {
-    const text = this.#ids.length > 0 ? this.#tokenizer.decode(this.#ids).slice(this.#given.length) : '';
-    this.#ids = [];
-    this.#given = '';
+    const text = this.#pending.length > 0 ? this.#tokenizer.decode(this.#pending) : '';
+    this.#pending = [];
     return text;
   }
 }
