@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pairListProblem } from '../pairing/camera-pairs.js';
 
 /**
  * The node's parameters. Keys are snake_case and nested exactly as the ROS parameters are named
@@ -263,8 +264,7 @@ export const nodeConfigSchema = z
       const [a = '', b = ''] = pair.split(':');
       checkCamera(a, ['pairing', 'pairs', i]);
       checkCamera(b, ['pairing', 'pairs', i]);
-      const problem =
-        a === b ? 'pairs a camera with itself' : listed.has(pair) ? 'is listed twice' : undefined;
+      const problem = pairListProblem(a, b, listed);
       if (problem) {
         ctx.addIssue({
           code: 'custom',

@@ -9,6 +9,20 @@ export interface CameraPair {
   readonly targetName: string;
 }
 
+/**
+ * Why the pair list entry `"source:target"` cannot be taken after the entries in `listed`: a camera
+ * paired with itself, or a pair listed twice; undefined when it can.
+ */
+export function pairListProblem(
+  source: string,
+  target: string,
+  listed: ReadonlySet<string>,
+): string | undefined {
+  if (source === target) return 'pairs a camera with itself';
+  if (listed.has(`${source}:${target}`)) return 'is listed twice';
+  return undefined;
+}
+
 /** A pair list entry or mode that cannot be resolved against the cameras. */
 export class PairSpecError extends Error {
   override readonly name = 'PairSpecError';
@@ -60,9 +74,9 @@ export function selectCameraPairs(
           }
           return index;
         }) as [number, number];
-        if (source === target) throw new PairSpecError(`pair '${entry}' pairs a camera with itself`);
-        if (seen.has(`${source}:${target}`)) throw new PairSpecError(`pair '${entry}' is listed twice`);
-        seen.add(`${source}:${target}`);
+        const problem = pairListProblem(parts[0], parts[1], seen);
+        if (problem) throw new PairSpecError(`pair '${entry}' ${problem}`);
+        seen.add(entry);
         return make(source, target);
       });
     }
